@@ -1,0 +1,45 @@
+"""Frames pass between steps as Parquet files in the lake, never through Dagster's local storage.
+
+``parsed/<export_id>/<source>.parquet`` holds the raw stage's typed frames (a
+private area, like ``raw/``); ``anonymised/<export_id>/<source>.parquet`` the
+shareable data set. Steps can then run in separate processes or machines and
+no personal data is pickled into Dagster's home.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from mission_platform.resources import LakeResource
+from mission_platform.schemas import SOURCES
+
+
+def frame_key(area: str, export_id: str, source: str) -> str:
+    return f"{area}/{export_id}/{source}.parquet"
+
+
+def source_of(asset_key: dg.AssetKey) -> str:
+    """``notion_missions`` / ``anonymised_missions`` -> ``missions``."""
+    source = asset_key.path[-1].split("_", 1)[-1]
+    if source not in SOURCES:
+        raise ValueError(f"asset {asset_key.to_user_string()} is not one of the per-source frame assets")
+    return source
+
+
+class LakeParquetIOManager(dg.ConfigurableIOManager):
+    """Stores each partition of a per-source frame asset as one Parquet object."""
+
+    lake: dg.ResourceDependency[LakeResource]
+    area: str
+
+    def _key(self, asset_key: dg.AssetKey, partition_key: str) -> str:
+        return frame_key(self.area, partition_key, source_of(asset_key))
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        key = self._key(context.asset_key, context.partition_key)
+        self.lake.write_parquet(key, obj)
+        context.add_output_metadata({"lake_path": dg.MetadataValue.path(self.lake.location(key))})
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        return self.lake.read_parquet(self._key(context.asset_key, context.asset_partition_key))
