@@ -43,3 +43,17 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         return self.lake.read_parquet(self._key(context.asset_key, context.asset_partition_key))
+
+
+def complete_exports(lake: LakeResource, area: str) -> list[str]:
+    """Exports whose three frames are all present under ``<area>/``, oldest first."""
+    present: dict[str, set[str]] = {}
+    for obj in lake.list(area):
+        parts = obj.key.split("/")
+        if len(parts) == 3 and parts[2].endswith(".parquet"):
+            present.setdefault(parts[1], set()).add(parts[2].removesuffix(".parquet"))
+    return sorted(export_id for export_id, sources in present.items() if sources >= set(SOURCES))
+
+
+def read_frames(lake: LakeResource, area: str, export_id: str) -> dict[str, pd.DataFrame]:
+    return {source: lake.read_parquet(frame_key(area, export_id, source)) for source in SOURCES}

@@ -170,6 +170,12 @@ class LakeResource(dg.ConfigurableResource):
     def read_parquet(self, key: str) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
 
+    def read_parquet_row_count(self, key: str) -> int:
+        """Rows in a Parquet object, from its footer (the data is not decoded)."""
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(io.BytesIO(self.read_bytes(key))).num_rows
+
     def write_parquet(self, key: str, frame: pd.DataFrame) -> None:
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)

@@ -1,0 +1,72 @@
+"""Raw assets: one Notion export (a lake folder) parsed into three typed frames.
+
+The three databases are parsed together because a mission's relations are
+resolved against the hotel and extra files of the same export.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from mission_platform.freshness import layer_freshness
+from mission_platform.metadata import frame_metadata, reasons_metadata
+from mission_platform.notion import ExportError, read_export
+from mission_platform.partitions import exports_partitions
+from mission_platform.resources import LakeResource
+from mission_platform.retry import TransientFailure
+
+RAW_PREFIX = "raw/notion"
+
+
+def export_prefix(export_id: str) -> str:
+    return f"{RAW_PREFIX}/{export_id}"
+
+
+def read_export_files(lake: LakeResource, export_id: str) -> dict[str, bytes]:
+    """The export folder's objects, by name relative to the folder."""
+    prefix = export_prefix(export_id)
+    objects = lake.list(prefix)
+    if not objects:
+        raise ExportError(f"export {export_id}: the folder {lake.location(prefix)} is empty or does not exist")
+    return {obj.key[len(prefix) + 1:]: lake.read_bytes(obj.key) for obj in objects}
+
+
+@dg.multi_asset(
+    outs={
+        name: dg.AssetOut(
+            group_name="notion",
+            io_manager_key="parsed_io_manager",
+            kinds={"pandas", "parquet"},
+            freshness_policy=layer_freshness(),
+            description=description,
+        )
+        for name, description in {
+            "notion_missions": "Missions of one Notion export, typed; relations resolved to Notion unique IDs; bad rows set aside with a reason.",
+            "notion_hotels": "Hotels of one Notion export, typed (private: holds personal data).",
+            "notion_extras": "Extras of one Notion export, typed (private: holds personal data).",
+        }.items()
+    },
+    partitions_def=exports_partitions,
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
+)
+def notion_export(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Read ``raw/notion/<export_id>/`` (three CSVs or the Notion zip) into typed frames."""
+    export_id = context.partition_key
+    try:
+        parsed = read_export(read_export_files(lake, export_id), export_id)
+    except (ExportError, TransientFailure) as exc:
+        # One clear line in the UI instead of a bare traceback.
+        raise dg.Failure(description=str(exc)) from exc
+    for name, frame in (("notion_missions", parsed.missions), ("notion_hotels", parsed.hotels), ("notion_extras", parsed.extras)):
+        source = name.removeprefix("notion_")
+        yield dg.Output(
+            frame,
+            output_name=name,
+            metadata=frame_metadata(
+                frame,
+                **reasons_metadata(frame),
+                source_file=dg.MetadataValue.text(parsed.files[source]),
+                **({"overtime_texts_without_duration": dg.MetadataValue.int(int(frame["overtime_unparsed"].sum()))}
+                   if source == "missions" else {}),
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Operating the graph: the job, the weekly schedule and failure alerts."""

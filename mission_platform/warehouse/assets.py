@@ -1,0 +1,225 @@
+"""Warehouse assets: the core tables published atomically, rejected rows per export, the reporting views.
+
+The core tables always hold the most recent export by ``export_id`` that has
+been anonymised, whatever export the run was started for: "last partition"
+in Dagster means last added, and an older export re-uploaded or rerun later
+must never roll the warehouse back.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from mission_platform.anonymise.assets import ANONYMISED_ASSETS
+from mission_platform.freshness import layer_freshness
+from mission_platform.lake_io import complete_exports, read_frames
+from mission_platform.metadata import frame_metadata
+from mission_platform.partitions import exports_partitions
+from mission_platform.resources import LakeResource, WarehouseResource
+from mission_platform.settings import ConfigurationError, demo_profile_from_env, tariffs_from_env
+from mission_platform.warehouse import load, reporting, schema, transform
+
+CORE_TABLES = ("hotel", "extra", "missions", "logiciel", "logiciel_extra")
+# Which source file each loaded table comes from, for conservation.
+TABLE_SOURCE = {"hotel": "hotels", "extra": "extras", "missions": "missions"}
+WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def _latest_anonymised(lake: LakeResource) -> str:
+    exports = complete_exports(lake, "anonymised")
+    if not exports:
+        raise dg.Failure(description=f"no anonymised export in the lake ({lake.location('anonymised')}): materialise the anonymised assets first")
+    return exports[-1]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            table,
+            group_name="warehouse",
+            kinds={"postgres"},
+            description=f"core.{table}: the most recent export, published atomically.",
+            deps=[dg.AssetDep(asset, partition_mapping=dg.LastPartitionMapping()) for asset in ANONYMISED_ASSETS.values()],
+            freshness_policy=layer_freshness(),
+            metadata={"dagster/table_name": f"core.{table}"},
+        )
+        for table in CORE_TABLES
+    ],
+    pool="warehouse",
+    retry_policy=WAREHOUSE_RETRY,
+)
+def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource):
+    """Transform the newest anonymised export into the core tables; COPY into staging; publish in one transaction."""
+    export_id = _latest_anonymised(lake)
+    try:
+        tariffs = tariffs_from_env()
+        extra_coeff = demo_profile_from_env().extra_coeff
+    except ConfigurationError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    frames = read_frames(lake, "anonymised", export_id)
+    tables = transform.build_core_tables(
+        frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs, extra_coeff=extra_coeff
+    )
+    with warehouse.connect() as conn:
+        schema.ensure_schema(conn)
+    result = load.publish_core_tables(warehouse, tables, export_id=export_id)
+    if tariffs.is_sample:
+        context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
+    for table in CORE_TABLES:
+        frame = getattr(tables, table)
+        yield dg.MaterializeResult(
+            asset_key=table,
+            metadata=frame_metadata(
+                frame,
+                export_id=dg.MetadataValue.text(export_id),
+                published=dg.MetadataValue.bool(result.published),
+                sample_tariffs=dg.MetadataValue.bool(tariffs.is_sample),
+            ),
+        )
+
+
+@dg.asset(
+    group_name="warehouse",
+    kinds={"postgres"},
+    partitions_def=exports_partitions,
+    deps=list(ANONYMISED_ASSETS.values()),
+    pool="warehouse",
+    retry_policy=WAREHOUSE_RETRY,
+    description="core.rejected_rows for this export: every row set aside, anonymised, with its reason (a rerun replaces them).",
+    metadata={"dagster/table_name": "core.rejected_rows"},
+)
+def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    export_id = context.partition_key
+    frames = read_frames(lake, "anonymised", export_id)
+    rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
+    with warehouse.connect() as conn:
+        schema.ensure_schema(conn)
+    with warehouse.connect() as conn:
+        load.replace_rejected_rows(conn, export_id, rows)
+    by_source = rows.groupby("source").size()
+    return dg.MaterializeResult(
+        metadata=frame_metadata(
+            rows,
+            by_source=dg.MetadataValue.json({str(k): int(v) for k, v in by_source.items()}),
+            by_reason=dg.MetadataValue.json({str(k): int(v) for k, v in rows["reason"].value_counts().items()}),
+        )
+    )
+
+
+# -- checks on the published core tables ---------------------------------------------------
+
+def _primary_key_check(table: str):
+    @dg.asset_check(asset=table, name="primary_key_unique", blocking=True, description=f"core.{table}: no repeated key.")
+    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as conn:
+            duplicates = load.duplicate_keys(conn, table)
+        return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicate_keys": dg.MetadataValue.int(duplicates)})
+
+    return check
+
+
+@dg.asset_check(asset="missions", name="relations_resolve", blocking=True, description="Every hotel, extra and software reference points to an existing row.")
+def relations_resolve(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        orphans = load.orphan_references(conn)
+    return dg.AssetCheckResult(
+        passed=sum(orphans.values()) == 0,
+        metadata={name: dg.MetadataValue.int(int(n)) for name, n in orphans.items()},
+    )
+
+
+def _conservation_check(table: str, source: str):
+    @dg.asset_check(
+        asset=table,
+        name="nothing_lost",
+        blocking=True,
+        description=f"Rows read from the {source} file = rows in core.{table} + rows in core.rejected_rows (+ rows the public-demo profile sampled out).",
+    )
+    def check(lake: LakeResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as conn:
+            export_id = load.published_export(conn)
+            if export_id is None:
+                return dg.AssetCheckResult(passed=False, description="nothing is published yet")
+            read = {source: lake.read_parquet_row_count(f"parsed/{export_id}/{source}.parquet")}
+            anonymised = lake.read_parquet_row_count(f"anonymised/{export_id}/{source}.parquet")
+            report = load.conservation(conn, export_id, {source: anonymised}).set_index("source").loc[source]
+        sampled_out = read[source] - anonymised
+        passed = bool(report["ok"]) and (sampled_out == 0 or demo_profile_from_env().enabled)
+        return dg.AssetCheckResult(
+            passed=passed,
+            metadata={
+                "export_id": dg.MetadataValue.text(export_id),
+                "rows_read": dg.MetadataValue.int(int(read[source])),
+                "rows_loaded": dg.MetadataValue.int(int(report["loaded"])),
+                "rows_rejected": dg.MetadataValue.int(int(report["rejected"])),
+                "rows_sampled_out": dg.MetadataValue.int(int(sampled_out)),
+            },
+        )
+
+    return check
+
+
+def max_drop_share() -> float:
+    return float(os.environ.get("MISSION_MAX_ROW_DROP_SHARE", "0.2"))
+
+
+@dg.asset_check(
+    asset="missions",
+    name="row_counts_not_collapsing",
+    description="Warns when a core table lost more than MISSION_MAX_ROW_DROP_SHARE (default 20 %) of its rows against the previous publish.",
+)
+def row_counts_not_collapsing(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        previous, current = load.last_two_publishes(conn)
+    dropped = load.row_count_drop(previous, current, max_drop_share()) if previous else []
+    return dg.AssetCheckResult(
+        passed=not dropped,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "tables_dropped": dg.MetadataValue.json(dropped),
+            "previous": dg.MetadataValue.json(previous or {}),
+            "current": dg.MetadataValue.json(current or {}),
+            "max_drop_share": dg.MetadataValue.float(max_drop_share()),
+        },
+    )
+
+
+warehouse_checks = [
+    *[_primary_key_check(table) for table in CORE_TABLES],
+    relations_resolve,
+    *[_conservation_check(table, source) for table, source in TABLE_SOURCE.items()],
+    row_counts_not_collapsing,
+]
+
+
+# -- reporting -----------------------------------------------------------------------------
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["reporting", relation],
+            group_name="reporting",
+            kinds={"postgres"},
+            deps=[*CORE_TABLES, "mission_forecast", "weekly_missions"],
+            description=f"reporting.{relation}: read by Looker Studio through the read-only role.",
+            metadata={"dagster/table_name": f"reporting.{relation}"},
+        )
+        for relation in reporting.REPORTING_RELATIONS
+    ],
+    pool="warehouse",
+    retry_policy=WAREHOUSE_RETRY,
+)
+def reporting_relations(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """(Re)create the reporting views and the read-only role, then count what each relation shows."""
+    with warehouse.connect() as conn:
+        schema.ensure_schema(conn)
+        reporting.ensure_reader_role(conn, password=os.environ.get("LOOKER_READER_PASSWORD") or None)
+    for relation in reporting.REPORTING_RELATIONS:
+        frame = warehouse.query_frame(f"SELECT * FROM reporting.{relation} LIMIT 0")
+        (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM reporting.{relation}")["n"]
+        yield dg.MaterializeResult(
+            asset_key=["reporting", relation],
+            metadata={"dagster/row_count": dg.MetadataValue.int(int(count)), "dagster/column_schema": frame_metadata(frame)["dagster/column_schema"]},
+        )
