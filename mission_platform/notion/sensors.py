@@ -94,12 +94,13 @@ def notion_export_sensor(context: dg.SensorEvaluationContext, lake: LakeResource
     ready, next_state = scan(lake.list(RAW_PREFIX), state)
     known = set(context.instance.get_dynamic_partitions(exports_partitions.name))
     new = [export_id for export_id, _ in ready if export_id not in known]
+    requests = [
+        dg.RunRequest(partition_key=export_id, run_key=f"{export_id}:{fp}", tags={"mission_platform/export_fingerprint": fp})
+        for export_id, fp in ready
+    ]
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(partition_key=export_id, run_key=f"{export_id}:{fp}", tags={"mission_platform/export_fingerprint": fp})
-            for export_id, fp in ready
-        ],
-        dynamic_partitions_requests=[exports_partitions.build_add_request(new)] if new else [],
+        run_requests=requests or None,
+        dynamic_partitions_requests=[exports_partitions.build_add_request(new)] if new else None,
         cursor=next_state.dumps(),
-        skip_reason=None if ready else "no new or changed complete export in the lake",
+        skip_reason=None if requests else "no new or changed complete export in the lake",
     )

@@ -1,0 +1,164 @@
+"""Operating the graph: definitions load, the schedule, failure alerts, retries on a refusing warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import dagster as dg
+import pytest
+
+from mission_platform.definitions import defs
+from mission_platform.operations.schedules import weekly_refresh
+from mission_platform.partitions import exports_partitions
+from mission_platform.resources import WarehouseResource
+from mission_platform.retry import TransientFailure
+from mission_platform_tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_definitions_validate_from_the_workspace(tmp_path):
+    env = {"DAGSTER_HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_layer_is_in_the_graph_with_its_group():
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["notion_missions"] == "notion"
+    assert groups["anonymised_extras"] == "anonymised"
+    assert groups["missions"] == groups["rejected_rows"] == "warehouse"
+    assert groups["weekly_missions"] == groups["mission_forecast"] == groups["forecast_backtest"] == "forecast"
+    assert groups["reporting/predictions"] == "reporting"
+    # Freshness policies on each layer.
+    for key in ("notion_missions", "anonymised_missions", "missions", "mission_forecast"):
+        assert graph.get(dg.AssetKey.from_user_string(key)).freshness_policy is not None, key
+
+
+def test_the_weekly_schedule_runs_the_most_recent_export():
+    instance = dg.DagsterInstance.ephemeral()
+    moment = dt.datetime(2024, 4, 15, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    empty = weekly_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=moment))
+    assert isinstance(empty, dg.SkipReason)
+    instance.add_dynamic_partitions(exports_partitions.name, ["2024-04-08", "2024-04-15T0930", "2024-04-01"])
+    request = weekly_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=moment))
+    assert request.partition_key == "2024-04-15T0930"
+    assert weekly_refresh.cron_schedule == "0 6 * * 1"
+    assert weekly_refresh.execution_timezone == "Europe/Paris"
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Webhook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_failed_run_is_posted_to_the_webhook(monkeypatch):
+    server = HTTPServer(("127.0.0.1", 0), _Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MISSION_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
+    _Webhook.received.clear()
+
+    @dg.op
+    def broken():
+        raise dg.Failure(description="the lake is unreachable")
+
+    @dg.job
+    def doomed():
+        broken()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = doomed.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    failure_event = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    from mission_platform.operations.alerts import run_failure_alert
+
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert", dagster_instance=instance, dagster_run=result.dagster_run, dagster_event=failure_event
+    ).for_run_failure()
+    run_failure_alert(context)
+    server.shutdown()
+    assert len(_Webhook.received) == 1
+    message = _Webhook.received[0]
+    assert message["run_id"] == result.run_id and "failed" in message["text"]
+
+
+def _connect_upstream(url: str) -> socket.socket:
+    """A raw socket to the PostgreSQL server of ``url`` (TCP, or the Unix socket of an embedded server)."""
+    parts = urlsplit(url)
+    if parts.hostname:
+        return socket.create_connection((parts.hostname, parts.port or 5432))
+    socket_dir = parse_qs(parts.query)["host"][0]
+    upstream = socket.socket(socket.AF_UNIX)
+    upstream.connect(f"{socket_dir}/.s.PGSQL.{parts.port or 5432}")
+    return upstream
+
+
+def _forward(listener: socket.socket, url: str) -> None:
+    """A loopback TCP forwarder: each accepted connection is piped to the server of ``url``."""
+
+    def pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            dst.close()
+
+    while True:
+        try:
+            client, _ = listener.accept()
+        except OSError:
+            return
+        upstream = _connect_upstream(url)
+        threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+
+def test_the_warehouse_connection_is_retried_while_refused(warehouse_url):
+    parts = urlsplit(warehouse_url)
+    port = free_port()
+    proxied = f"postgresql://{parts.username or 'postgres'}@127.0.0.1:{port}{parts.path}"
+
+    def open_later():
+        time.sleep(1.2)  # nothing listens during the first attempts: connection refused
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        _forward(listener, warehouse_url)
+
+    threading.Thread(target=open_later, daemon=True).start()
+    started = time.monotonic()
+    with WarehouseResource(url=proxied).connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert time.monotonic() - started >= 1.0  # it waited for the server rather than failing
+
+
+def test_a_warehouse_that_never_answers_fails_with_a_clear_message(monkeypatch):
+    monkeypatch.setenv("MISSION_RETRY_ATTEMPTS", "2")
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    with pytest.raises(TransientFailure, match="connecting to the warehouse .* failed after 2 attempts"):
+        with WarehouseResource(url=url).connect():
+            pass
