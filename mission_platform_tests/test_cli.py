@@ -1,0 +1,80 @@
+"""The `mission-platform` command as a person runs it: subprocesses, exit codes, what it prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+
+from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, TEST_KEY, copy_export
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mission_platform.cli", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("MISSION_", "DAGSTER_", "AWS_"))}
+    for name in ("ANONYMISATION_KEY", "OVERTIME_RATE", "EXTRA_HOURLY_PAY", "EXTRA_HOURLY_PAY_URGENT", "VAT_RATE"):
+        keep.pop(name, None)
+    return {**keep, **extra}
+
+
+def test_materialize_with_an_empty_lake_says_what_to_do(tmp_path):
+    result = cli(["materialize"], cwd=tmp_path, env=base_env(MISSION_DATA_DIR=str(tmp_path / "data")))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no export in the lake")
+    assert "hint:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_materialize_runs_a_selection_into_a_new_dagster_home(tmp_path, warehouse_url):
+    lake = tmp_path / "lake"
+    copy_export(EXAMPLE_EXPORT, lake, EXAMPLE_EXPORT_ID)
+    home = tmp_path / "does" / "not" / "exist"
+    env = base_env(
+        MISSION_LAKE_URL=str(lake), MISSION_WAREHOUSE_URL=warehouse_url, DAGSTER_HOME=str(home),
+        ANONYMISATION_KEY=TEST_KEY, MISSION_DATA_DIR=str(tmp_path / "data"),
+    )
+    result = cli(["materialize", "--select", "group:notion group:anonymised"], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"registered export {EXAMPLE_EXPORT_ID}" in result.stdout
+    assert "materialised anonymised_missions (13 rows)" in result.stdout
+    # The run is in the instance the UI shows.
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            runs = instance.get_runs()
+            assert len(runs) == 1 and runs[0].tags["dagster/partition"] == EXAMPLE_EXPORT_ID
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    bad = cli(["materialize", "--select", "key:no_such_asset"], cwd=tmp_path, env=env)
+    assert bad.returncode == 2 and "matches no asset" in bad.stderr
+
+
+def test_the_demo_from_an_empty_data_folder(tmp_path):
+    """The README's main job: embedded PostgreSQL, generated sample, every asset, a summary."""
+    env = base_env()
+    result = cli(["demo"], cwd=tmp_path, env=env, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "generating a sample Notion export" in out
+    assert "created a demo anonymisation key" in out
+    for section in ("== Warehouse ==", "== Rejected rows", "== Forecast (reporting.predictions) ==", "psql"):
+        assert section in out
+    key = tmp_path / "data" / "anonymisation.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert key.read_text().strip() not in out  # the key is never printed
+    assert (tmp_path / "data" / "dagster").is_dir()
+    # The summary's row counts are the warehouse's.
+    line = next(l for l in out.splitlines() if l.strip().startswith("core.missions"))
+    count = int(line.split()[1].replace(",", ""))
+    assert count > 5000

@@ -1,0 +1,102 @@
+"""The whole graph in process, on real PostgreSQL and a local lake: raw files to reporting views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+
+from mission_platform.resources import LakeResource
+from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, copy_export, run_pipeline
+
+
+def rows(url: str, sql: str, params=None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def failed_checks(result) -> list[str]:
+    return [
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+
+
+def generate(lake_url: str, export_date: dt.date, **options) -> str:
+    from mission_platform.sample_data import build_export, write_export
+
+    generated = build_export(export_date, **options)
+    write_export(LakeResource(url=lake_url), generated)
+    return generated.export_id
+
+
+SMALL = {"weeks": 70, "missions_per_week": 40, "hotels": 20, "extras": 45, "seed": 7}
+
+
+def test_the_example_export_goes_all_the_way(pipeline_env):
+    copy_export(EXAMPLE_EXPORT, Path(pipeline_env["lake_url"]), EXAMPLE_EXPORT_ID)
+    result = run_pipeline(EXAMPLE_EXPORT_ID, **pipeline_env)
+    assert result.success
+    assert failed_checks(result) == []
+    url = pipeline_env["warehouse_url"]
+    assert rows(url, "SELECT count(*) FROM core.missions") == [(10,)]
+    assert rows(url, "SELECT count(*) FROM core.hotel") == [(5,)]
+    assert rows(url, "SELECT total_ht, total_ttc, extra_salaire, benefice FROM core.missions WHERE mission_id = 'MIS-1002'") == [
+        (Decimal("324.00"), Decimal("388.80"), Decimal("171.00"), Decimal("153.00"))
+    ]
+    rejected = rows(url, "SELECT source, row_number FROM core.rejected_rows WHERE export_id = %s ORDER BY row_number", (EXAMPLE_EXPORT_ID,))
+    assert rejected == [("missions", 7), ("missions", 11), ("missions", 12)]
+    # No personal data anywhere in the warehouse: the original names are gone.
+    names = rows(url, "SELECT hotel_nom FROM core.hotel UNION ALL SELECT nom FROM core.extra")
+    assert not {"Hôtel des Arts", "Camille Martin", "Yanis Benali"} & {n for (n,) in names}
+    assert "Camille" not in str(rows(url, "SELECT raw FROM core.rejected_rows"))
+    # Too little history for a forecast: a clear message, no crash, the view still answers.
+    assert rows(url, "SELECT count(*) FROM core.mission_forecast") == [(0,)]
+    assert rows(url, "SELECT count(*) FROM reporting.fraicheur_donnees") == [(1,)]
+
+
+def test_a_generated_export_is_forecast(pipeline_env):
+    export_id = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
+    result = run_pipeline(export_id, **pipeline_env)
+    assert result.success
+    assert failed_checks(result) == []
+    url = pipeline_env["warehouse_url"]
+    forecast = rows(url, "SELECT week_start, p10, p50, p90, extras_needed_p90 FROM reporting.predictions WHERE mean IS NOT NULL ORDER BY week_start")
+    assert len(forecast) == 4
+    assert forecast[0][0] == dt.date(2024, 9, 16)  # the export's own week is the first forecast week
+    assert all(0 <= p10 <= p50 <= p90 and needed >= 1 for _, p10, p50, p90, needed in forecast)
+    models = {m for (m,) in rows(url, "SELECT model FROM core.forecast_backtest")}
+    assert {"npts", "npts_day_of_month", "seasonal_naive", "naive", "identity"} <= models
+    (history_weeks,) = rows(url, "SELECT count(*) FROM core.weekly_missions WHERE missions IS NOT NULL")[0]
+    assert 60 <= history_weeks <= 70
+
+
+def test_an_older_export_never_rolls_the_warehouse_back(pipeline_env):
+    older = generate(pipeline_env["lake_url"], dt.date(2024, 9, 9), **SMALL)
+    newer = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline(newer, instance=instance, **pipeline_env).success
+    url = pipeline_env["warehouse_url"]
+    published = rows(url, "SELECT DISTINCT export_id FROM core.missions")
+    assert published == [(newer,)]
+    # The older export arrives (or is rerun) later: its rejected rows are recorded, the tables stay on the newer one.
+    assert run_pipeline(older, instance=instance, **pipeline_env).success
+    assert rows(url, "SELECT DISTINCT export_id FROM core.missions") == [(newer,)]
+    exports = {e for (e,) in rows(url, "SELECT DISTINCT export_id FROM core.rejected_rows")}
+    assert exports == {older, newer}
+
+
+def test_an_incomplete_export_fails_with_a_clear_message(pipeline_env):
+    folder = copy_export(EXAMPLE_EXPORT, Path(pipeline_env["lake_url"]), EXAMPLE_EXPORT_ID)
+    next(folder.glob("Hôtels*")).unlink()
+    result = run_pipeline(EXAMPLE_EXPORT_ID, **pipeline_env)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.step_failure_data.user_failure_data.description
+    assert EXAMPLE_EXPORT_ID in message and "hotel" in message.lower()
+    # Nothing was published.
+    assert rows(pipeline_env["warehouse_url"], "SELECT count(*) FROM pg_tables WHERE schemaname = 'core' AND tablename = 'missions'") == [(0,)]
