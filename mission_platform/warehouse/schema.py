@@ -1,0 +1,223 @@
+"""Create and evolve the warehouse's schemas, tables, constraints and views, idempotently.
+
+``sql/core.sql`` is the only definition of the ``core`` tables. It is written
+with unqualified names and run inside a scratch schema (in the caller's
+transaction, so nobody else ever sees it):
+
+- ``ensure_schema`` builds the reference definitions in ``core_reference``,
+  moves the tables that ``core`` lacks into ``core`` as they are, and adds to
+  the existing tables the columns, constraints and indexes they lack (it never
+  drops or rewrites anything, so data survives an upgrade);
+- a publish (``load.py``) builds its staging tables the same way, so a publish
+  always installs the current definition of the published tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+CORE = "core"
+REPORTING = "reporting"
+REFERENCE_SCHEMA = "core_reference"
+
+# The tables a publish replaces as a whole, parents before children.
+PUBLISHED_TABLES = ("logiciel", "hotel", "extra", "missions", "logiciel_extra")
+CORE_TABLES = PUBLISHED_TABLES + (
+    "rejected_rows", "weekly_missions", "mission_forecast", "forecast_backtest", "load_history",
+)
+
+# Every writer of the warehouse holds this transaction-level advisory lock, so two
+# runs (processes, machines) never interleave their DDL or their loads.
+WRITER_LOCK_KEY = 0x6D697373696F6E  # "mission"
+
+
+def core_sql() -> str:
+    return resources.files("mission_platform.warehouse").joinpath("sql/core.sql").read_text(encoding="utf-8")
+
+
+def take_writer_lock(conn: psycopg.Connection) -> None:
+    """Wait for, then hold until the end of the current transaction, the warehouse writer lock."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
+
+
+def set_search_path(conn: psycopg.Connection, path: str) -> str:
+    """Set the search path for the rest of the transaction; return the previous one."""
+    previous = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    conn.execute("SELECT set_config('search_path', %s, true)", (path,))
+    return previous
+
+
+def build_tables(conn: psycopg.Connection, schema: str) -> None:
+    """(Re)create ``schema`` holding every table of ``core.sql``, empty."""
+    name = sql.Identifier(schema)
+    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
+    previous = set_search_path(conn, schema)
+    conn.execute(core_sql())
+    set_search_path(conn, previous)
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    not_null: bool
+    default: str | None
+
+
+@dataclass
+class TableDefinition:
+    """A table's columns, constraints (name -> (kind, definition)) and other indexes (name -> definition).
+
+    Constraint and index definitions are rendered without the schema name (see
+    ``read_definitions``), so they can be replayed on the same table in another schema.
+    """
+
+    columns: list[Column] = field(default_factory=list)
+    constraints: dict[str, tuple[str, str]] = field(default_factory=dict)
+    indexes: dict[str, str] = field(default_factory=dict)
+
+
+def read_definitions(conn: psycopg.Connection, schema: str, tables: tuple[str, ...]) -> dict[str, TableDefinition]:
+    """The catalogue's view of ``schema.<table>`` for each of ``tables`` that exists."""
+    # With the schema alone on the search path, pg_get_constraintdef leaves references unqualified.
+    # (On an error the transaction is lost anyway, so the path is restored on success only.)
+    previous = set_search_path(conn, schema)
+    out: dict[str, TableDefinition] = {}
+    rows = conn.execute(
+        """
+        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               pg_get_expr(d.adbin, d.adrelid)
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+        WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)
+        ORDER BY c.relname, a.attnum
+        """,
+        (schema, list(tables)),
+    ).fetchall()
+    for table, name, type_, not_null, default in rows:
+        out.setdefault(table, TableDefinition()).columns.append(Column(name, type_, not_null, default))
+    for table, name, kind, definition in conn.execute(
+        """
+        SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid)
+        FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relname = ANY(%s)
+        ORDER BY c.relname, k.conname
+        """,
+        (schema, list(tables)),
+    ).fetchall():
+        out[table].constraints[name] = (kind, definition)
+    prefix = f" ON {schema}."  # pg_get_indexdef always names the schema: drop it
+    for table, name, definition in conn.execute(
+        """
+        SELECT c.relname, i.relname, pg_get_indexdef(i.oid)
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class c ON c.oid = x.indrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relname = ANY(%s)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid)
+        ORDER BY c.relname, i.relname
+        """,
+        (schema, list(tables)),
+    ).fetchall():
+        out[table].indexes[name] = definition.replace(prefix, " ON ", 1)
+    set_search_path(conn, previous)
+    return out
+
+
+def add_constraints(conn: psycopg.Connection, schema: str, table: str, definitions: dict[str, tuple[str, str]]) -> None:
+    """Add the named constraints to ``schema.table`` (each definition as ``read_definitions`` renders it)."""
+    previous = set_search_path(conn, schema)
+    for name, (_, definition) in definitions.items():
+        conn.execute(sql.SQL("ALTER TABLE {}.{} ADD CONSTRAINT {} {}").format(
+            sql.Identifier(schema), sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))
+    set_search_path(conn, previous)
+
+
+def create_indexes(conn: psycopg.Connection, schema: str, definitions: dict[str, str]) -> None:
+    previous = set_search_path(conn, schema)
+    for definition in definitions.values():
+        conn.execute(sql.SQL(definition))
+    set_search_path(conn, previous)
+
+
+def _evolve(conn: psycopg.Connection, table: str, current: TableDefinition, wanted: TableDefinition) -> None:
+    """Add to ``core.table`` what ``wanted`` has and it lacks; never drop or alter what exists."""
+    target = sql.SQL("{}.{}").format(sql.Identifier(CORE), sql.Identifier(table))
+    have = {c.name for c in current.columns}
+    for column in wanted.columns:
+        if column.name in have:
+            continue
+        log.info("core.%s: adding column %s %s", table, column.name, column.type)
+        default = sql.SQL(" DEFAULT {}").format(sql.SQL(column.default)) if column.default else sql.SQL("")
+        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}{}").format(
+            target, sql.Identifier(column.name), sql.SQL(column.type), default))
+        if column.not_null:
+            has_nulls = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} IS NULL)").format(
+                target, sql.Identifier(column.name))).fetchone()[0]
+            if has_nulls:
+                log.warning("core.%s.%s stays nullable: existing rows have no value for it", table, column.name)
+            else:
+                conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(
+                    target, sql.Identifier(column.name)))
+    missing = {n: d for n, d in wanted.constraints.items() if n not in current.constraints}
+    # Keys before the foreign keys that may reference them.
+    for kinds in (("p", "u", "c", "x"), ("f",)):
+        add_constraints(conn, CORE, table, {n: d for n, d in missing.items() if d[0] in kinds})
+    create_indexes(conn, CORE, {n: d for n, d in wanted.indexes.items() if n not in current.indexes})
+
+
+def ensure_core_tables(conn: psycopg.Connection) -> None:
+    """Create both schemas, the ``core`` tables that are missing, and evolve the others, in the caller's transaction."""
+    for schema in (CORE, REPORTING):
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    build_tables(conn, REFERENCE_SCHEMA)
+    wanted = read_definitions(conn, REFERENCE_SCHEMA, CORE_TABLES)
+    existing = read_definitions(conn, CORE, CORE_TABLES)
+    for table in CORE_TABLES:
+        if table not in existing:
+            log.info("creating core.%s", table)
+            conn.execute(sql.SQL("ALTER TABLE {}.{} SET SCHEMA {}").format(
+                sql.Identifier(REFERENCE_SCHEMA), sql.Identifier(table), sql.Identifier(CORE)))
+    # Dropping the reference schema also drops any foreign key from a moved table to a
+    # reference table; the evolution below re-adds it against the table in core.
+    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(REFERENCE_SCHEMA)))
+    current = read_definitions(conn, CORE, CORE_TABLES)
+    for table in CORE_TABLES:
+        _evolve(conn, table, current[table], wanted[table])
+
+
+def create_reporting_views(conn: psycopg.Connection) -> None:
+    """(Re)create the ``reporting`` views: the reporting module's job, called inside our transactions."""
+    try:
+        from mission_platform.warehouse.reporting import create_reporting_views as create
+    except ModuleNotFoundError as exc:
+        # Until the reporting module lands, the core stage works without views.
+        if exc.name != "mission_platform.warehouse.reporting":
+            raise
+        return
+    create(conn)
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    """Create or evolve schemas ``core`` and ``reporting``, every core table, and the reporting views.
+
+    Idempotent on an empty or an existing database; one transaction (a
+    savepoint when the caller already has one open), under the writer lock.
+    """
+    with conn.transaction():
+        take_writer_lock(conn)
+        ensure_core_tables(conn)
+        create_reporting_views(conn)
