@@ -216,10 +216,19 @@ def reporting_relations(context: dg.AssetExecutionContext, warehouse: WarehouseR
     with warehouse.connect() as conn:
         schema.ensure_schema(conn)
         reporting.ensure_reader_role(conn, password=os.environ.get("LOOKER_READER_PASSWORD") or None)
+    columns = warehouse.query_frame(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'reporting' ORDER BY table_name, ordinal_position"
+    )
     for relation in reporting.REPORTING_RELATIONS:
-        frame = warehouse.query_frame(f"SELECT * FROM reporting.{relation} LIMIT 0")
         (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM reporting.{relation}")["n"]
+        own = columns[columns["table_name"] == relation]
         yield dg.MaterializeResult(
             asset_key=["reporting", relation],
-            metadata={"dagster/row_count": dg.MetadataValue.int(int(count)), "dagster/column_schema": frame_metadata(frame)["dagster/column_schema"]},
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(int(count)),
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name=c, type=t) for c, t in zip(own["column_name"], own["data_type"])]
+                ),
+            },
         )
