@@ -1,0 +1,354 @@
+"""Notion cell renderings -> typed values, a whole column at a time.
+
+Every parser takes a Series of strings (NA = empty cell) and works with
+column-level regular expressions. Columns repeat few distinct values (a
+million missions share some thousands of date texts, a few hundred hotel
+relations), so :func:`on_distinct` parses each distinct value once and maps
+the results back by position.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+PARIS = "Europe/Paris"
+
+_MONTHS = {
+    # French (accents folded away before lookup), full and abbreviated.
+    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
+    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "octobre": 10, "novembre": 11,
+    "decembre": 12, "dec": 12,
+    # English.
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "october": 10,
+    "oct": 10, "november": 11, "nov": 11, "december": 12,
+}
+
+
+def on_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
+    """``parse(values)``, computed once per distinct value (NA included) and mapped back by position."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    # Python strings and None: the parsers' regular expressions are Python's, not Arrow's RE2.
+    uniques = pd.Series(uniques, dtype=object)
+    parsed = parse(uniques.where(uniques.notna(), None))
+    out = parsed.take(codes)
+    out.index = values.index
+    return out
+
+
+def strings(values: pd.Series) -> pd.Series:
+    """``values`` as pandas strings, one Python object per distinct value (a million cells of a
+    few hundred titles then cost a few hundred strings, not a million)."""
+    return on_distinct(values, lambda uniques: uniques.to_frame("value"))["value"].astype("string")
+
+
+def fold_series(text: pd.Series) -> pd.Series:
+    """Case- and accent-insensitive form of each string (NA stays NA)."""
+    bare = text.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    return bare.str.casefold()
+
+
+def squeeze(text: pd.Series) -> pd.Series:
+    """Stripped, inner runs of spaces reduced to one; empty -> NA. The key titles are matched on."""
+    out = text.str.replace(r"\s+", " ", regex=True).str.strip()
+    return out.mask(out == "")
+
+
+# Digits, separators and the words of date renderings: such a value carries no personal data
+# and may be quoted in a reject reason.
+_SAFE_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True)) + "|utc|gmt|am|pm|er|min|minutes|h"
+
+
+def quotable(text: pd.Series) -> pd.Series:
+    """The value quoted for a reject reason when it can hold no personal data, else NA."""
+    words_removed = fold_series(text).str.replace(rf"(?<![^\W\d_])(?:{_SAFE_WORDS})(?![^\W\d_])", "", regex=True)
+    safe = ~words_removed.str.contains(r"[^\W\d_]", regex=True, na=True) & (text.str.len() <= 60)
+    return ("'" + text + "'").where(safe)
+
+
+# -- numbers ---------------------------------------------------------------------------
+
+def _numbers(text: pd.Series) -> pd.DataFrame:
+    # Thousands separators (spaces, no-break spaces) and a euro sign are dropped; decimal comma or point.
+    cleaned = text.str.replace(r"[\s€]", "", regex=True)
+    ok = cleaned.str.fullmatch(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)", na=False).astype(bool)
+    value = pd.to_numeric(cleaned.where(ok).str.replace(",", ".", regex=False), errors="coerce")
+    return pd.DataFrame({"value": value.astype("float64"), "bad": text.notna() & ~ok})
+
+
+def parse_numbers(text: pd.Series) -> pd.DataFrame:
+    """``value`` (float, NaN when empty or bad) and ``bad`` (text present but not a number).
+
+    Accepts ``28``, ``27,5`` (decimal comma), ``27.5``, ``1 234,5`` and a stray ``€``.
+    """
+    return on_distinct(text, _numbers)
+
+
+def parse_integers(text: pd.Series) -> pd.DataFrame:
+    """Like :func:`parse_numbers`, ``value`` as nullable ``Int64``; a fraction is bad."""
+    numbers = parse_numbers(text)
+    fraction = numbers["value"].notna() & (numbers["value"] % 1 != 0)
+    return pd.DataFrame({
+        "value": numbers["value"].mask(fraction).astype("Int64"),
+        "bad": numbers["bad"] | fraction,
+    })
+
+
+def restore_zipcode(text: pd.Series) -> pd.Series:
+    """French postal codes as 5 digits: Excel turns ``06000`` into ``6000``; other text is kept."""
+    short = text.str.fullmatch(r"\d{1,4}", na=False).astype(bool)
+    return text.mask(short, text.str.zfill(5))
+
+
+# -- relations -------------------------------------------------------------------------
+
+# The URL has no spaces, so it is the last parenthesised group; the title (which may hold
+# commas and parentheses) is everything before it.
+_RELATION = r"^(?P<title>.*?)\s*\((?P<url>https?://\S*)\)$"
+_PAGE_ID = r"(?P<page_id>[0-9a-f]{32})(?:[?#][^/]*)?$"
+
+
+def _relations(cell: pd.Series) -> pd.DataFrame:
+    parts = cell.str.extract(_RELATION)
+    title = squeeze(parts["title"].fillna(cell))
+    return pd.DataFrame({
+        "title": title,
+        "page_id": parts["url"].str.extract(_PAGE_ID, expand=False).astype(object),
+        "several": cell.str.count(r"\(https?://").fillna(0) > 1,
+    })
+
+
+def parse_relations(cell: pd.Series) -> pd.DataFrame:
+    """``Title (https://www.notion.so/…-<32 hex>?pvs=21)`` -> ``title`` and ``page_id``.
+
+    The title is everything before the last `` (https://`` (titles hold commas
+    and parentheses), stripped with inner spaces squeezed; a cell without URL
+    is all title. ``several``: the cell points to more than one page.
+    """
+    return on_distinct(cell, _relations)
+
+
+# -- statuses --------------------------------------------------------------------------
+
+def _statuses(text: pd.Series) -> pd.DataFrame:
+    folded = fold_series(text)
+    by_extra = folded.str.contains(r"\bannule\w*\s+extra", regex=True, na=False)
+    by_hotel = folded.str.contains(r"\bannule\w*\s+hotel", regex=True, na=False)
+    cancelled_by = pd.Series(np.select([by_extra, by_hotel], ["extra", "hotel"], None), index=text.index, dtype=object)
+    return pd.DataFrame({
+        "urgent": folded.str.contains(r"\burgente?\b", regex=True, na=False).astype(bool),
+        "cancelled_by": cancelled_by.mask(by_extra & by_hotel),
+        "cancelled_by_both": by_extra & by_hotel,
+    })
+
+
+def parse_statuses(text: pd.Series) -> pd.DataFrame:
+    """Mission multi-select -> ``urgent`` (``urgente``), ``cancelled_by`` ('extra', 'hotel', NA).
+
+    ``annulé extra`` / ``annulé hôtel`` are matched case- and accent-insensitively;
+    ``cancelled_by_both`` flags a mission marked cancelled by both sides.
+    """
+    return on_distinct(text, _statuses)
+
+
+# -- overtime --------------------------------------------------------------------------
+
+# '1h30', '2 h', '2h30 heures', '1,5h', '2 heures 15' | '30 min', '30 minutes', '45mn'.
+_DURATION = (
+    r"(?P<hours>\d+(?:[.,]\d+)?)\s*h(?:eures?|rs?)?(?![^\W\d_])(?:\s*(?P<hour_minutes>\d{1,2})(?!\d))?"
+    r"|(?P<minutes>\d+(?:[.,]\d+)?)\s*(?:minutes?|mins?|mn)(?![^\W\d_])"
+)
+
+
+def _overtime(text: pd.Series) -> pd.DataFrame:
+    found = text.str.extractall(_DURATION)
+    numbers = found.apply(lambda col: pd.to_numeric(col.str.replace(",", ".", regex=False))).astype("float64")
+    hours = (numbers["hours"].fillna(0) + numbers["hour_minutes"].fillna(0) / 60 + numbers["minutes"].fillna(0) / 60)
+    total = hours.groupby(level=0).sum().reindex(text.index)
+    return pd.DataFrame({
+        "hours": total.fillna(0.0).astype("float64"),
+        "unparsed": text.notna() & total.isna(),
+    })
+
+
+def parse_overtime(text: pd.Series) -> pd.DataFrame:
+    """Overtime typed by people -> ``hours`` (float) and ``unparsed``.
+
+    Every duration in the text counts (``1h30 supp``, ``2h30 heures supp``,
+    ``30 minutes heures supp``, ``2 h``, ``45 min``). A text with no duration
+    in it gives 0 hours and ``unparsed`` true; an empty cell gives 0 and false.
+    """
+    return on_distinct(text, _overtime)
+
+
+# -- dates -----------------------------------------------------------------------------
+
+_DATE_RENDERINGS = {
+    "numeric": r"(?P<{p}day>\d{1,2})/(?P<{p}month>\d{1,2})/(?P<{p}year>\d{4})",
+    "french": r"(?P<{p}day>\d{1,2})(?:er)?\s+(?P<{p}month_name>[^\W\d_]+)\.?\s+(?P<{p}year>\d{4})",
+    "english": r"(?P<{p}month_name>[^\W\d_]+)\.?\s+(?P<{p}day>\d{1,2}),?\s+(?P<{p}year>\d{4})",
+}
+_TIME = r"(?P<{p}hour>\d{1,2})[:h](?P<{p}minute>\d{2})(?:\s*(?P<{p}meridiem>[AaPp])\.?\s?[Mm]\.?)?"
+_TAG = r"(?P<{p}tag>\(\s*(?:UTC|GMT)\s*(?:(?P<{p}sign>[+-])\s*(?P<{p}offset_hours>\d{1,2})(?::?(?P<{p}offset_minutes>\d{2}))?)?\s*\))"
+# Notion's arrow, and what a cp1252 re-save makes of it.
+_ARROW = r"(?P<arrow>→|->|\?)"
+
+
+def _range_pattern(date: str) -> str:
+    def side(pattern: str, p: str) -> str:
+        return pattern.replace("{p}", p)
+
+    start = rf"{side(date, 's_')}(?:\s+{side(_TIME, 's_')})?(?:\s*{side(_TAG, 's_')})?"
+    end = rf"(?:{side(date, 'e_')})?\s*(?:{side(_TIME, 'e_')})?(?:\s*{side(_TAG, 'e_')})?"
+    return rf"^\s*{start}(?:\s*{_ARROW}\s*{end})?\s*$"
+
+
+_RANGE_PATTERNS = {name: _range_pattern(date) for name, date in _DATE_RENDERINGS.items()}
+
+
+def _side(parts: pd.DataFrame, p: str, fallback: pd.DataFrame | None) -> pd.DataFrame:
+    """Year, month, day, hour, minute (floats, NaN when absent) and the tag's offset of one side."""
+    def number(name: str) -> pd.Series:
+        column = parts.get(p + name)
+        return pd.to_numeric(column, errors="coerce") if column is not None else pd.Series(np.nan, index=parts.index)
+
+    month = number("month")
+    if p + "month_name" in parts:
+        names = fold_series(parts[p + "month_name"]).str.rstrip(".")
+        month = month.fillna(names.map(_MONTHS).astype("float64"))
+    hour = number("hour")
+    meridiem = parts[p + "meridiem"].str.upper() if p + "meridiem" in parts else pd.Series(np.nan, index=parts.index)
+    twelve_hour = meridiem.notna()
+    # 12 AM is midnight, 12 PM noon; a 12-hour clock reads 1-12 only.
+    hour = hour.mask(twelve_hour, (hour % 12) + np.where(meridiem == "P", 12, 0))
+    hour = hour.mask(twelve_hour & ~number("hour").between(1, 12))
+    sign = np.where(parts[p + "sign"] == "-", -1.0, 1.0)
+    offset = sign * (number("offset_hours").fillna(0) * 60 + number("offset_minutes").fillna(0))
+    side = pd.DataFrame({
+        "year": number("year"), "month": month, "day": number("day"),
+        "hour": hour, "minute": number("minute"),
+        "has_date": parts[p + "year"].notna(),
+        "has_time": parts[p + "hour"].notna(),
+        "offset_minutes": pd.Series(offset, index=parts.index).where(parts[p + "tag"].notna()),
+    })
+    if fallback is not None:   # an end written as a time alone is on the start's day
+        for name in ("year", "month", "day"):
+            side[name] = side[name].where(side["has_date"], fallback[name])
+    return side
+
+
+def _timestamps(side: pd.DataFrame) -> pd.Series:
+    """Naive timestamps from the components; midnight for a date alone, NaT for an impossible date or time."""
+    hour = side["hour"].where(side["has_time"], 0)
+    minute = side["minute"].where(side["has_time"], 0)
+    valid = hour.between(0, 23) & minute.between(0, 59)
+    components = side[["year", "month", "day"]].assign(hour=hour.where(valid, 0), minute=minute.where(valid, 0))
+    return pd.to_datetime(components, errors="coerce").where(valid)
+
+
+def _date_ranges(text: pd.Series) -> pd.DataFrame:
+    first, *others = _RANGE_PATTERNS.values()
+    parts = text.str.extract(first)
+    for pattern in others:   # the other renderings, on what the previous ones left
+        todo = parts["s_year"].isna() & text.notna()
+        parts = parts.combine_first(text[todo].str.extract(pattern))
+    parts = parts.astype(object)   # a group no row matched comes back as float NaN
+    start_side = _side(parts, "s_", None)
+    end_side = _side(parts, "e_", start_side)
+    start = _timestamps(start_side)
+    end = _timestamps(end_side)
+    has_end = end_side["has_date"] | end_side["has_time"]
+    # A night shift: an end time alone, earlier than the start time, is on the next day.
+    next_day = has_end & ~end_side["has_date"] & (end < start)
+    end = end.mask(next_day, end + pd.Timedelta(days=1))
+    matched = parts["s_year"].notna() & (parts["arrow"].isna() | has_end)
+    ok = matched & start.notna() & (end.notna() | ~has_end)
+    return pd.DataFrame({
+        "ok": ok,
+        "start": start.where(ok),
+        "end": end.where(ok & has_end),
+        "has_time": start_side["has_time"] & ok,
+        "has_end": has_end & ok,
+        "end_has_time": end_side["has_time"] & ok,
+        "start_offset_minutes": start_side["offset_minutes"].where(ok),
+        "end_offset_minutes": end_side["offset_minutes"].where(ok),
+    })
+
+
+def parse_date_ranges(text: pd.Series) -> pd.DataFrame:
+    """Notion date renderings -> naive wall-clock ``start`` / ``end`` and the zone tags as written.
+
+    Renderings: day first ``03/03/2023 08:00``, French month names
+    ``12 janvier 2022 14:30`` / ``3 mars 2023``, English
+    ``March 3, 2023 8:00 AM``; optionally a tag ``(UTC)``, ``(UTC+1)``,
+    ``(GMT+1)`` after either side, and an end after ``→`` (or Excel's ``?`` /
+    ``->``): a full date and time, a date, or a time alone, which is on the
+    start's day, or on the next day when it is earlier than the start (night
+    shifts). ``ok`` is false for a text that is present but not a date.
+    """
+    return on_distinct(text, _date_ranges)
+
+
+def _to_utc(naive: pd.Series, offset_minutes: pd.Series) -> pd.Series:
+    tagged = naive - pd.to_timedelta(offset_minutes, unit="min")
+    paris = naive.dt.tz_localize(
+        PARIS, ambiguous=np.ones(len(naive), dtype=bool), nonexistent=pd.Timedelta(hours=1),
+    ).dt.tz_convert("UTC")
+    return tagged.dt.tz_localize("UTC").where(offset_minutes.notna(), paris)
+
+
+def _mission_dates(text: pd.Series) -> pd.DataFrame:
+    ranges = _date_ranges(text)
+    complete = ranges["ok"] & ranges["has_time"] & ranges["has_end"] & ranges["end_has_time"]
+    start_offset = ranges["start_offset_minutes"].fillna(ranges["end_offset_minutes"])
+    end_offset = ranges["end_offset_minutes"].fillna(ranges["start_offset_minutes"])
+    return pd.DataFrame({
+        "start": _to_utc(ranges["start"].where(complete), start_offset),
+        "end": _to_utc(ranges["end"].where(complete), end_offset),
+        "bad": text.notna() & ~complete,
+    })
+
+
+def parse_mission_dates(text: pd.Series) -> pd.DataFrame:
+    """A mission's ``date`` cell -> ``start`` and ``end`` as UTC instants, ``bad`` when unreadable.
+
+    The cell must hold a start date and time and an end (see
+    :func:`parse_date_ranges` for the renderings). Time zone rule:
+
+    - a tag gives the UTC offset the times next to it are written in; a tag on
+      one side only applies to both (``04/03/2024 07:00 (UTC+1) → 15:00`` is
+      07:00–15:00 at UTC+1, i.e. Paris time in March);
+    - with no tag, the times are Europe/Paris wall-clock time. A local time
+      that a clock change makes nonexistent (02:30 on the last Sunday of
+      March) or ambiguous (02:30 on the last Sunday of October) is read with
+      the offset in force before the change: +01:00 in March, +02:00 in
+      October.
+
+    Durations are then real elapsed time: 7 h or 9 h on the nights the clocks change.
+    """
+    return on_distinct(text, _mission_dates)
+
+
+def _local_dates(text: pd.Series) -> pd.DataFrame:
+    ranges = _date_ranges(text)
+    # These Notion dates carry no zone: a tag would need a conversion nobody asked for.
+    ok = ranges["ok"] & ranges["start_offset_minutes"].isna() & ranges["end_offset_minutes"].isna()
+    return pd.DataFrame({
+        "start": ranges["start"].where(ok),
+        "end": ranges["end"].where(ok & ranges["has_end"], ranges["start"].where(ok)),
+        "has_end": ranges["has_end"] & ok,
+        "bad": text.notna() & ~ok,
+    })
+
+
+def parse_local_dates(text: pd.Series) -> pd.DataFrame:
+    """Zone-less Notion dates (creation times, last contact, holidays) -> naive Paris ``start`` / ``end``.
+
+    ``3 mars 2023``, ``12 janvier 2022 14:30``, ``1 juillet 2023 00:00 → 15
+    juillet 2023 00:00``, and the day-first ``03/03/2023`` an Excel re-save
+    writes. ``end`` is the start when the text holds a single date.
+    """
+    return on_distinct(text, _local_dates)
