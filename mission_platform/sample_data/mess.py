@@ -88,9 +88,10 @@ def add_mess(rng: np.random.Generator, frame: pd.DataFrame, source: str, share: 
         if kind != "duplicate":  # an exact duplicate's original is a clean, kept row
             marked[at] = kinds.index(kind)
 
-    copy_rows = np.concatenate([picked(kind) for kind in COPIED if kind in kinds] or [np.array([], dtype=int)])
-    copy_kind = np.concatenate([np.full(len(picked(kind)), kinds.index(kind)) for kind in COPIED if kind in kinds]
-                               or [np.array([], dtype=int)])
+    copied = [kind for kind in COPIED if kind in kinds]
+    copy_rows = np.concatenate([picked(kind) for kind in copied] + [np.empty(0, dtype=np.int64)])
+    copy_kind = np.concatenate([np.full(len(picked(kind)), kinds.index(kind)) for kind in copied]
+                               + [np.empty(0, dtype=np.int64)])
     copies = frame.iloc[copy_rows].copy()
     if "conflicting_duplicate" in kinds:
         conflicting = np.flatnonzero(copy_kind == kinds.index("conflicting_duplicate"))
