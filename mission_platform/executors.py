@@ -1,23 +1,213 @@
 """Which engine runs the steps: Dagster's multiprocess executor by default.
 
-``MISSION_EXECUTOR=celery`` switches every step to Dagster's Celery executor
-(see the README's production layout); nothing in the assets assumes one
-process, since steps exchange data only through the lake and the warehouse.
+``MISSION_EXECUTOR=celery`` sends every step to Dagster's Celery executor
+(``dagster-celery``); workers run ``celery -A mission_platform.celery_app worker``
+and read the same environment, so both sides agree on the broker, the backend
+and the task options. Nothing in the assets assumes one process: steps
+exchange data only through the lake and the warehouse.
+
+A step on Celery is bounded in time (``MISSION_CELERY_STEP_TIMEOUT`` seconds
+from its submission, default 1200):
+
+- the worker kills a step that runs past it (Celery's hard time limit);
+- a worker that dies takes no message with it (late acknowledgement): the
+  broker hands the step to another worker, which runs it again;
+- a step message still queued when the time is up expires and is dropped, so
+  a failed run never publishes later;
+- the run gives up waiting for a step whose worker is gone for good (no
+  result ever comes back), revokes it and fails, instead of waiting forever.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import dataclass
 
 import dagster as dg
 
+from mission_platform.settings import ConfigurationError
+
+EXECUTORS = ("multiprocess", "in_process", "celery")
+DEFAULT_STEP_TIMEOUT = 1200  # below RabbitMQ's consumer_timeout (30 min) for unacknowledged messages
+
 
 def executor_from_env() -> dg.ExecutorDefinition:
-    kind = os.environ.get("MISSION_EXECUTOR", "multiprocess").strip().lower()
+    """The executor ``MISSION_EXECUTOR`` names (default ``multiprocess``)."""
+    return executor_named(os.environ.get("MISSION_EXECUTOR", "multiprocess"))
+
+
+def executor_named(kind: str) -> dg.ExecutorDefinition:
+    kind = kind.strip().lower()
     if kind == "multiprocess":
         return dg.multiprocess_executor.configured(
             {"max_concurrent": int(os.environ.get("MISSION_MAX_CONCURRENT_STEPS", "2"))}
         )
     if kind == "in_process":
         return dg.in_process_executor
-    raise ValueError(f"MISSION_EXECUTOR={kind!r} is not one of multiprocess, in_process, celery")
+    if kind == "celery":
+        return celery_executor_from_env()
+    raise ConfigurationError(f"MISSION_EXECUTOR={kind!r} is not one of {', '.join(EXECUTORS)}")
+
+
+# -- Celery ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CelerySettings:
+    broker: str
+    backend: str
+    step_timeout: int
+
+
+def celery_settings_from_env() -> CelerySettings:
+    """The Celery configuration both the run and the workers read; a clear error when incomplete."""
+    broker = os.environ.get("MISSION_CELERY_BROKER", "").strip()
+    if not broker:
+        raise ConfigurationError(
+            "MISSION_EXECUTOR=celery needs MISSION_CELERY_BROKER, the broker every worker listens to "
+            "(e.g. amqp://USER:PASSWORD@rabbitmq:5672// or redis://redis:6379/0)"
+        )
+    if not os.environ.get("MISSION_WAREHOUSE_URL", "").strip():
+        # The embedded warehouse lives in one machine's data folder; workers elsewhere would each start their own.
+        raise ConfigurationError(
+            "MISSION_EXECUTOR=celery runs steps in worker processes that may be on other machines: "
+            "set MISSION_WAREHOUSE_URL to a PostgreSQL server they all reach (the embedded warehouse is per machine)"
+        )
+    raw_timeout = os.environ.get("MISSION_CELERY_STEP_TIMEOUT", "").strip() or str(DEFAULT_STEP_TIMEOUT)
+    try:
+        step_timeout = int(raw_timeout)
+    except ValueError:
+        raise ConfigurationError(f"MISSION_CELERY_STEP_TIMEOUT must be a whole number of seconds, got {raw_timeout!r}") from None
+    if step_timeout <= 0:
+        raise ConfigurationError(f"MISSION_CELERY_STEP_TIMEOUT must be positive, got {step_timeout}")
+    backend = os.environ.get("MISSION_CELERY_BACKEND", "").strip() or "rpc://"
+    return CelerySettings(broker=broker, backend=backend, step_timeout=step_timeout)
+
+
+def celery_task_options(step_timeout: int) -> dict:
+    """Celery settings (``config_source``) that make a lost or stuck step end within ``step_timeout``."""
+    return {
+        # Acknowledge a step's message only once it has run: the broker redelivers it if the worker dies.
+        "task_acks_late": True,
+        # Sent with each message: the worker kills the step's process past this.
+        "task_time_limit": step_timeout,
+        # A message not started before this (e.g. redelivered after its run gave up) is dropped, not run.
+        "task_annotations": {"execute_plan": {"expires": step_timeout}},
+        "worker_prefetch_multiplier": 1,
+    }
+
+
+class StepTimeoutError(RuntimeError):
+    """A step sent to Celery gave no result within its time limit."""
+
+
+class _BoundedStepResult:
+    """A step's Celery result that the execution loop stops waiting for once the step's time is up.
+
+    dagster-celery waits for ``ready()`` with no limit: a result lost with its
+    worker would keep the run (and its warehouse pool slot) forever.
+    """
+
+    def __init__(self, result, step_key: str, timeout: int):
+        self._result = result
+        self._step_key = step_key
+        self._timeout = timeout
+        self._deadline = time.monotonic() + timeout
+
+    def ready(self) -> bool:
+        return self._result.ready() or time.monotonic() >= self._deadline
+
+    def get(self):
+        if self._result.ready():
+            return self._result.get()
+        # Stop a copy that may still run somewhere, so a failed run never publishes later.
+        self._result.revoke(terminate=True, signal="SIGKILL")
+        raise StepTimeoutError(
+            f'step "{self._step_key}" gave no result within {self._timeout} s of being sent to Celery '
+            "(MISSION_CELERY_STEP_TIMEOUT): its worker was lost and no other worker took it over, or it ran too long"
+        )
+
+    def revoke(self) -> None:
+        self._result.revoke()
+
+
+def _bounded_celery_executor_class():
+    # dagster-celery is an optional extra: imported only when the Celery executor is chosen.
+    from dagster_celery.core_execution_loop import core_celery_execution_loop
+    from dagster_celery.executor import CeleryExecutor, _submit_task
+
+    class BoundedCeleryExecutor(CeleryExecutor):
+        """dagster-celery's executor, with each step's wait bounded by ``step_timeout`` seconds."""
+
+        def __init__(self, step_timeout: int, **kwargs):
+            super().__init__(**kwargs)
+            self.step_timeout = step_timeout
+
+        def execute(self, plan_context, execution_plan):
+            def submit(app, context, step, queue, priority, known_state):
+                result = _submit_task(app, context, step, queue, priority, known_state)
+                return _BoundedStepResult(result, step.key, self.step_timeout)
+
+            return core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=submit)
+
+    return BoundedCeleryExecutor
+
+
+def _build_celery_executor(config: dict):
+    from dagster._core.execution.retries import RetryMode
+
+    step_timeout = config["step_timeout_seconds"]
+    return _bounded_celery_executor_class()(
+        step_timeout=step_timeout,
+        broker=config.get("broker"),
+        backend=config.get("backend"),
+        include=config.get("include"),
+        config_source={**celery_task_options(step_timeout), **(config.get("config_source") or {})},
+        retries=RetryMode.from_config(config["retries"]),
+    )
+
+
+def celery_executor_definition() -> dg.ExecutorDefinition:
+    """dagster-celery's ``celery`` executor, with its own config plus ``step_timeout_seconds``."""
+    from dagster_celery.executor import CELERY_CONFIG
+
+    @dg.executor(
+        name="celery",
+        config_schema={
+            **CELERY_CONFIG,
+            "step_timeout_seconds": dg.Field(
+                dg.IntSource,
+                default_value=DEFAULT_STEP_TIMEOUT,
+                description="A step must give its result within this many seconds of being sent to Celery.",
+            ),
+        },
+        requirements=dg.multiple_process_executor_requirements(),
+    )
+    def celery(init_context: dg.InitExecutorContext):
+        return _build_celery_executor(init_context.executor_config)
+
+    return celery
+
+
+def celery_executor_from_env() -> dg.ExecutorDefinition:
+    settings = celery_settings_from_env()
+    return celery_executor_definition().configured(
+        {
+            # Resolved from the environment in each process: the broker URL may hold a password.
+            "broker": {"env": "MISSION_CELERY_BROKER"},
+            "backend": {"env": "MISSION_CELERY_BACKEND"} if os.environ.get("MISSION_CELERY_BACKEND", "").strip() else settings.backend,
+            "step_timeout_seconds": settings.step_timeout,
+        }
+    )
+
+
+def celery_worker_app():
+    """The Celery app for workers, configured as the runs' executor is (see celery_app.py)."""
+    from dagster_celery.executor import CeleryExecutor
+    from dagster_celery.make_app import make_app
+
+    settings = celery_settings_from_env()
+    executor = CeleryExecutor.for_cli(
+        broker=settings.broker, backend=settings.backend, config_source=celery_task_options(settings.step_timeout)
+    )
+    return make_app(executor.app_args())

@@ -1,0 +1,19 @@
+"""The Celery app the workers run: ``celery -A mission_platform.celery_app worker``.
+
+It reads the same environment as the runs (``MISSION_CELERY_BROKER``,
+``MISSION_CELERY_BACKEND``, ``MISSION_CELERY_STEP_TIMEOUT``, see executors.py),
+so workers and runs always agree on the broker, the queue and the task
+options (late acknowledgement above all, which only the worker side applies).
+The worker also needs the pipeline's own environment: ``MISSION_LAKE_URL``,
+``MISSION_WAREHOUSE_URL``, ``ANONYMISATION_KEY``, the tariffs and Dagster's
+``DAGSTER_PG_*`` (see README, "Beyond one machine").
+"""
+
+from dagster_celery.tasks import create_task
+
+from mission_platform.executors import celery_worker_app
+
+app = celery_worker_app()
+
+# The one task dagster-celery's executor sends: run one step of a run.
+execute_plan = create_task(app)
