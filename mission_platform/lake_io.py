@@ -6,7 +6,6 @@ shareable data set. Steps can then run in separate processes or machines and
 no personal data is pickled into Dagster's home.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

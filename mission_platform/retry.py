@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import contextmanager
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -74,3 +75,25 @@ def with_retries(fn: Callable[[], T], what: str, *, attempts: int | None = None,
             log.warning("%s: %s (attempt %d of %d); retrying in %.1f s", what, type(exc).__name__, attempt, attempts, delay)
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A fault worth another attempt: a store that was unreachable, not bad data."""
+    return isinstance(exc, TransientFailure) or _is_transient(exc)
+
+
+@contextmanager
+def retry_step_on_transient_faults(max_retries: int = 2, seconds_to_wait: float = 5.0):
+    """Inside a Dagster step: a transient fault asks Dagster to rerun the step; anything else fails it at once.
+
+    A step-level RetryPolicy would also rerun steps that failed on bad data,
+    which only repeats the same failure.
+    """
+    import dagster as dg
+
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - re-raised unless transient
+        if is_transient(exc):
+            raise dg.RetryRequested(max_retries=max_retries, seconds_to_wait=seconds_to_wait) from exc
+        raise

@@ -6,7 +6,6 @@ below scan the written Parquet files again, and stop everything downstream
 when they find anything.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
@@ -16,6 +15,7 @@ from mission_platform.lake_io import frame_key
 from mission_platform.freshness import layer_freshness
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
+from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import LakeResource
 from mission_platform.schemas import SOURCES
 from mission_platform.settings import ConfigurationError, anonymisation_key, demo_profile_from_env
@@ -44,7 +44,6 @@ def leak_metadata(report) -> dict[str, object]:
     },
     ins={f"notion_{source}": dg.AssetIn(key=f"notion_{source}") for source in SOURCES},
     partitions_def=exports_partitions,
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def anonymised_export(
     context: dg.AssetExecutionContext,
@@ -52,31 +51,32 @@ def anonymised_export(
     notion_hotels: pd.DataFrame,
     notion_extras: pd.DataFrame,
 ):
-    try:
-        key = anonymisation_key()
-        profile = demo_profile_from_env()
-    except ConfigurationError as exc:
-        raise dg.Failure(description=str(exc)) from exc
-    raw = {"missions": notion_missions, "hotels": notion_hotels, "extras": notion_extras}
-    result = anonymise_export(notion_missions, notion_hotels, notion_extras, key=key, profile=profile)
-    frames = {"missions": result.missions, "hotels": result.hotels, "extras": result.extras}
-    report = find_leaks(raw, frames)
-    if report.total:
-        raise dg.Failure(
-            description=f"export {context.partition_key}: anonymisation left {report.total} personal values; nothing was written",
-            metadata=leak_metadata(report),
-        )
-    for source, frame in frames.items():
-        yield dg.Output(
-            frame,
-            output_name=ANONYMISED_ASSETS[source],
-            metadata=frame_metadata(
+    with retry_step_on_transient_faults():
+        try:
+            key = anonymisation_key()
+            profile = demo_profile_from_env()
+        except ConfigurationError as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        raw = {"missions": notion_missions, "hotels": notion_hotels, "extras": notion_extras}
+        result = anonymise_export(notion_missions, notion_hotels, notion_extras, key=key, profile=profile)
+        frames = {"missions": result.missions, "hotels": result.hotels, "extras": result.extras}
+        report = find_leaks(raw, frames)
+        if report.total:
+            raise dg.Failure(
+                description=f"export {context.partition_key}: anonymisation left {report.total} personal values; nothing was written",
+                metadata=leak_metadata(report),
+            )
+        for source, frame in frames.items():
+            yield dg.Output(
                 frame,
-                **reasons_metadata(frame),
-                rows_read=dg.MetadataValue.int(len(raw[source])),
-                public_demo_profile=dg.MetadataValue.bool(profile.enabled),
-            ),
-        )
+                output_name=ANONYMISED_ASSETS[source],
+                metadata=frame_metadata(
+                    frame,
+                    **reasons_metadata(frame),
+                    rows_read=dg.MetadataValue.int(len(raw[source])),
+                    public_demo_profile=dg.MetadataValue.bool(profile.enabled),
+                ),
+            )
 
 
 def _leak_check(source: str):

@@ -4,7 +4,6 @@ All three read the published warehouse and write back to it; they are
 unpartitioned because the whole series is cheap to recompute after each publish.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 
@@ -22,37 +21,40 @@ from mission_platform.forecast import (
 )
 from mission_platform.freshness import layer_freshness
 from mission_platform.metadata import frame_metadata, table_preview
+from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import WarehouseResource
 from mission_platform.warehouse import load
 
 HORIZON = 4
 PRODUCTION_MODEL = "npts"
-FORECAST_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
-def _published_missions(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date]:
+def _published(warehouse: WarehouseResource) -> tuple[str, dt.date]:
+    """The published export's id and date: the forecast is as of that export, not of the wall clock."""
     with warehouse.connect() as conn:
-        export_date = load.published_export_date(conn)
-    if export_date is None:
+        export_id, export_date = load.published_export(conn), load.published_export_date(conn)
+    if export_id is None:
         raise dg.Failure(description="the warehouse has nothing published yet: materialise the core tables first")
+    return export_id, export_date
+
+
+def _published_missions(warehouse: WarehouseResource) -> pd.DataFrame:
     missions = warehouse.query_frame("SELECT mission_id, extra_id, date_debut, annulation FROM core.missions")
     missions["date_debut"] = pd.to_datetime(missions["date_debut"])
-    return missions, export_date
+    return missions
 
 
 def _as_of_week(export_date: dt.date) -> dt.date:
     return export_date - dt.timedelta(days=export_date.weekday())
 
 
-def _read_weekly(warehouse: WarehouseResource) -> tuple[pd.Series, pd.DataFrame, dt.date]:
+def _read_weekly(warehouse: WarehouseResource) -> tuple[pd.Series, pd.DataFrame]:
     """The stored history as a Series (completed weeks) and the booked future weeks."""
     table = warehouse.query_frame("SELECT week_start, missions, already_booked FROM core.weekly_missions ORDER BY week_start")
     table["week_start"] = pd.to_datetime(table["week_start"])
     history = table.dropna(subset=["missions"]).set_index("week_start")["missions"].astype(float)
     future = table[table["missions"].isna()]
-    with warehouse.connect() as conn:
-        export_date = load.published_export_date(conn)
-    return history, future, export_date
+    return history, future
 
 
 @dg.asset(
@@ -60,27 +62,27 @@ def _read_weekly(warehouse: WarehouseResource) -> tuple[pd.Series, pd.DataFrame,
     kinds={"pandas", "postgres"},
     deps=["missions"],
     pool="warehouse",
-    retry_policy=FORECAST_RETRY,
     freshness_policy=layer_freshness(),
     description="core.weekly_missions: non-cancelled missions per ISO week (Monday start), completed weeks only, "
     "plus what is already booked for the next 4 weeks.",
     metadata={"dagster/table_name": "core.weekly_missions"},
 )
 def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    missions, export_date = _published_missions(warehouse)
-    series = weekly_series(missions, export_date, horizon=HORIZON)
-    with warehouse.connect() as conn:
-        load.replace_table(conn, "weekly_missions", series.table)
-    history = series.history
-    return dg.MaterializeResult(
-        metadata=frame_metadata(
-            series.table,
-            completed_weeks=dg.MetadataValue.int(len(history)),
-            first_week=dg.MetadataValue.text(str(history.index.min().date()) if len(history) else "none"),
-            last_week=dg.MetadataValue.text(str(history.index.max().date()) if len(history) else "none"),
-            recent_weeks=table_preview(series.table.tail(8 + HORIZON)),
+    with retry_step_on_transient_faults():
+        export_id, export_date = _published(warehouse)
+        series = weekly_series(_published_missions(warehouse), export_date, horizon=HORIZON)
+        with warehouse.connect() as conn:
+            load.replace_table(conn, "weekly_missions", series.table.assign(export_id=export_id))
+        history = series.history
+        return dg.MaterializeResult(
+            metadata=frame_metadata(
+                series.table,
+                completed_weeks=dg.MetadataValue.int(len(history)),
+                first_week=dg.MetadataValue.text(str(history.index.min().date()) if len(history) else "none"),
+                last_week=dg.MetadataValue.text(str(history.index.max().date()) if len(history) else "none"),
+                recent_weeks=table_preview(series.table.tail(8 + HORIZON)),
+            )
         )
-    )
 
 
 @dg.asset(
@@ -88,35 +90,36 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"gluonts", "postgres"},
     deps=[weekly_missions],
     pool="warehouse",
-    retry_policy=FORECAST_RETRY,
     freshness_policy=layer_freshness(),
     description="core.mission_forecast: the 4-week NPTS forecast (mean, p10, p50, p90) and the extras it takes, kept per as-of week.",
     metadata={"dagster/table_name": "core.mission_forecast"},
 )
 def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    history, future, export_date = _read_weekly(warehouse)
-    try:
-        predicted = forecast(history, horizon=HORIZON, model=PRODUCTION_MODEL, seed=0)
-    except NotEnoughHistory as exc:
-        context.log.warning(str(exc))
-        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
-    missions, _ = _published_missions(warehouse)
-    per_extra = missions_per_active_extra(missions, export_date)
-    rows = extras_needed(predicted, per_extra)
-    booked = future.set_index("week_start")["already_booked"]
-    rows["already_booked"] = pd.to_datetime(rows["week_start"]).map(booked).astype("Int64")
-    rows.insert(0, "as_of_week", _as_of_week(export_date))
-    rows.insert(2, "model", PRODUCTION_MODEL)
-    with warehouse.connect() as conn:
-        load.upsert_rows(conn, "mission_forecast", rows, ["as_of_week", "week_start", "model"])
-    return dg.MaterializeResult(
-        metadata=frame_metadata(
-            rows,
-            forecast=table_preview(rows.round(1)),
-            missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
-            as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
+    with retry_step_on_transient_faults():
+        export_id, export_date = _published(warehouse)
+        history, future = _read_weekly(warehouse)
+        try:
+            predicted = forecast(history, horizon=HORIZON, model=PRODUCTION_MODEL, seed=0)
+        except NotEnoughHistory as exc:
+            context.log.warning(str(exc))
+            return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
+        per_extra = missions_per_active_extra(_published_missions(warehouse), export_date)
+        rows = extras_needed(predicted, per_extra)
+        booked = future.set_index("week_start")["already_booked"]
+        rows["already_booked"] = pd.to_datetime(rows["week_start"]).map(booked).astype("Int64")
+        rows.insert(0, "as_of_week", _as_of_week(export_date))
+        rows.insert(2, "model", PRODUCTION_MODEL)
+        rows["export_id"] = export_id
+        with warehouse.connect() as conn:
+            load.upsert_rows(conn, "mission_forecast", rows, ["as_of_week", "week_start", "model"])
+        return dg.MaterializeResult(
+            metadata=frame_metadata(
+                rows,
+                forecast=table_preview(rows.round(1)),
+                missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
+                as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
+            )
         )
-    )
 
 
 @dg.asset(
@@ -124,40 +127,41 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     kinds={"gluonts", "postgres"},
     deps=[weekly_missions, mission_forecast],
     pool="warehouse",
-    retry_policy=FORECAST_RETRY,
     freshness_policy=layer_freshness(),
     description="core.forecast_backtest: every model compared by rolling-origin backtest (up to 12 origins, 4 weeks ahead); "
     "and the realised error of past production forecasts.",
     metadata={"dagster/table_name": "core.forecast_backtest"},
 )
 def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    history, _, export_date = _read_weekly(warehouse)
-    try:
-        league = backtest(history, horizon=HORIZON, origins=12)
-    except NotEnoughHistory as exc:
-        context.log.warning(str(exc))
-        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
-    rows = league.copy()
-    rows.insert(0, "as_of_week", _as_of_week(export_date))
-    with warehouse.connect() as conn:
-        load.upsert_rows(conn, "forecast_backtest", rows, ["as_of_week", "model"])
-    past = warehouse.query_frame(
-        "SELECT as_of_week, week_start, model, p10, p50, p90, mean FROM core.mission_forecast WHERE model = %s",
-        (PRODUCTION_MODEL,),
-    )
-    realised = realised_errors(past, history)
-    warnings = list(league.attrs.get("warnings", []))
-    return dg.MaterializeResult(
-        metadata=frame_metadata(
-            rows,
-            league_table=table_preview(league.round(3)),
-            best_model=dg.MetadataValue.text(str(league.iloc[0]["model"])),
-            realised_production_error=table_preview(realised.round(3)) if len(realised) else dg.MetadataValue.text(
-                "no past production forecast has its weeks completed yet"
-            ),
-            warnings=dg.MetadataValue.json(warnings),
+    with retry_step_on_transient_faults():
+        export_id, export_date = _published(warehouse)
+        history, _ = _read_weekly(warehouse)
+        try:
+            league = backtest(history, horizon=HORIZON, origins=12)
+        except NotEnoughHistory as exc:
+            context.log.warning(str(exc))
+            return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
+        rows = league.assign(export_id=export_id)
+        rows.insert(0, "as_of_week", _as_of_week(export_date))
+        with warehouse.connect() as conn:
+            load.upsert_rows(conn, "forecast_backtest", rows, ["as_of_week", "model"])
+        past = warehouse.query_frame(
+            "SELECT as_of_week, week_start, model, p10, p50, p90, mean FROM core.mission_forecast WHERE model = %s",
+            (PRODUCTION_MODEL,),
         )
-    )
+        realised = realised_errors(past, history)
+        warnings = list(league.attrs.get("warnings", []))
+        return dg.MaterializeResult(
+            metadata=frame_metadata(
+                rows,
+                league_table=table_preview(league.round(3)),
+                best_model=dg.MetadataValue.text(str(league.iloc[0]["model"])),
+                realised_production_error=table_preview(realised.round(3)) if len(realised) else dg.MetadataValue.text(
+                    "no past production forecast has its weeks completed yet"
+                ),
+                warnings=dg.MetadataValue.json(warnings),
+            )
+        )
 
 
 @dg.asset_check(asset=mission_forecast, name="forecast_sane", blocking=True, description="Forecasts are non-negative and p10 ≤ p50 ≤ p90.")

@@ -4,7 +4,6 @@ The three databases are parsed together because a mission's relations are
 resolved against the hotel and extra files of the same export.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -13,7 +12,7 @@ from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.notion import ExportError, read_export
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource
-from mission_platform.retry import TransientFailure
+from mission_platform.retry import retry_step_on_transient_faults
 
 RAW_PREFIX = "raw/notion"
 
@@ -47,26 +46,26 @@ def read_export_files(lake: LakeResource, export_id: str) -> dict[str, bytes]:
         }.items()
     },
     partitions_def=exports_partitions,
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def notion_export(context: dg.AssetExecutionContext, lake: LakeResource):
     """Read ``raw/notion/<export_id>/`` (three CSVs or the Notion zip) into typed frames."""
-    export_id = context.partition_key
-    try:
-        parsed = read_export(read_export_files(lake, export_id), export_id)
-    except (ExportError, TransientFailure) as exc:
-        # One clear line in the UI instead of a bare traceback.
-        raise dg.Failure(description=str(exc)) from exc
-    for name, frame in (("notion_missions", parsed.missions), ("notion_hotels", parsed.hotels), ("notion_extras", parsed.extras)):
-        source = name.removeprefix("notion_")
-        yield dg.Output(
-            frame,
-            output_name=name,
-            metadata=frame_metadata(
+    with retry_step_on_transient_faults():
+        export_id = context.partition_key
+        try:
+            parsed = read_export(read_export_files(lake, export_id), export_id)
+        except ExportError as exc:
+            # One clear line in the UI instead of a bare traceback.
+            raise dg.Failure(description=str(exc)) from exc
+        for name, frame in (("notion_missions", parsed.missions), ("notion_hotels", parsed.hotels), ("notion_extras", parsed.extras)):
+            source = name.removeprefix("notion_")
+            yield dg.Output(
                 frame,
-                **reasons_metadata(frame),
-                source_file=dg.MetadataValue.text(parsed.files[source]),
-                **({"overtime_texts_without_duration": dg.MetadataValue.int(int(frame["overtime_unparsed"].sum()))}
-                   if source == "missions" else {}),
-            ),
-        )
+                output_name=name,
+                metadata=frame_metadata(
+                    frame,
+                    **reasons_metadata(frame),
+                    source_file=dg.MetadataValue.text(parsed.files[source]),
+                    **({"overtime_texts_without_duration": dg.MetadataValue.int(int(frame["overtime_unparsed"].sum()))}
+                       if source == "missions" else {}),
+                ),
+            )

@@ -8,7 +8,6 @@ twice, a changed re-upload runs again, and several exports arriving between
 two ticks each get their own run.
 """
 
-from __future__ import annotations
 
 import hashlib
 import json

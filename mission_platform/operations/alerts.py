@@ -1,6 +1,5 @@
 """A failed run is reported: to a webhook when MISSION_ALERT_WEBHOOK_URL is set, to the log otherwise."""
 
-from __future__ import annotations
 
 import os
 

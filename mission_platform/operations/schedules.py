@@ -1,6 +1,5 @@
 """Monday 06:00 in Paris: refresh everything from the most recent export."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -6,7 +6,6 @@ in Dagster means last added, and an older export re-uploaded or rerun later
 must never roll the warehouse back.
 """
 
-from __future__ import annotations
 
 import os
 
@@ -17,6 +16,7 @@ from mission_platform.freshness import layer_freshness
 from mission_platform.lake_io import complete_exports, read_frames
 from mission_platform.metadata import frame_metadata
 from mission_platform.partitions import exports_partitions
+from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import LakeResource, WarehouseResource
 from mission_platform.settings import ConfigurationError, demo_profile_from_env, tariffs_from_env
 from mission_platform.warehouse import load, reporting, schema, transform
@@ -24,7 +24,6 @@ from mission_platform.warehouse import load, reporting, schema, transform
 CORE_TABLES = ("hotel", "extra", "missions", "logiciel", "logiciel_extra")
 # Which source file each loaded table comes from, for conservation.
 TABLE_SOURCE = {"hotel": "hotels", "extra": "extras", "missions": "missions"}
-WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def _latest_anonymised(lake: LakeResource) -> str:
@@ -48,36 +47,36 @@ def _latest_anonymised(lake: LakeResource) -> str:
         for table in CORE_TABLES
     ],
     pool="warehouse",
-    retry_policy=WAREHOUSE_RETRY,
 )
 def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource):
     """Transform the newest anonymised export into the core tables; COPY into staging; publish in one transaction."""
-    export_id = _latest_anonymised(lake)
-    try:
-        tariffs = tariffs_from_env()
-        extra_coeff = demo_profile_from_env().extra_coeff
-    except ConfigurationError as exc:
-        raise dg.Failure(description=str(exc)) from exc
-    frames = read_frames(lake, "anonymised", export_id)
-    tables = transform.build_core_tables(
-        frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs, extra_coeff=extra_coeff
-    )
-    with warehouse.connect() as conn:
-        schema.ensure_schema(conn)
-    result = load.publish_core_tables(warehouse, tables, export_id=export_id)
-    if tariffs.is_sample:
-        context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
-    for table in CORE_TABLES:
-        frame = getattr(tables, table)
-        yield dg.MaterializeResult(
-            asset_key=table,
-            metadata=frame_metadata(
-                frame,
-                export_id=dg.MetadataValue.text(export_id),
-                published=dg.MetadataValue.bool(result.published),
-                sample_tariffs=dg.MetadataValue.bool(tariffs.is_sample),
-            ),
+    with retry_step_on_transient_faults():
+        export_id = _latest_anonymised(lake)
+        try:
+            tariffs = tariffs_from_env()
+            extra_coeff = demo_profile_from_env().extra_coeff
+        except ConfigurationError as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        frames = read_frames(lake, "anonymised", export_id)
+        tables = transform.build_core_tables(
+            frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs, extra_coeff=extra_coeff
         )
+        with warehouse.connect() as conn:
+            schema.ensure_schema(conn)
+        result = load.publish_core_tables(warehouse, tables, export_id=export_id)
+        if tariffs.is_sample:
+            context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
+        for table in CORE_TABLES:
+            frame = getattr(tables, table)
+            yield dg.MaterializeResult(
+                asset_key=table,
+                metadata=frame_metadata(
+                    frame,
+                    export_id=dg.MetadataValue.text(export_id),
+                    published=dg.MetadataValue.bool(result.published),
+                    sample_tariffs=dg.MetadataValue.bool(tariffs.is_sample),
+                ),
+            )
 
 
 @dg.asset(
@@ -86,38 +85,39 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
     partitions_def=exports_partitions,
     deps=list(ANONYMISED_ASSETS.values()),
     pool="warehouse",
-    retry_policy=WAREHOUSE_RETRY,
     description="core.rejected_rows for this export: every row set aside, anonymised, with its reason (a rerun replaces them).",
     metadata={"dagster/table_name": "core.rejected_rows"},
 )
 def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    export_id = context.partition_key
-    frames = read_frames(lake, "anonymised", export_id)
-    rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
-    with warehouse.connect() as conn:
-        schema.ensure_schema(conn)
-    with warehouse.connect() as conn:
-        load.replace_rejected_rows(conn, export_id, rows)
-    by_source = rows.groupby("source").size()
-    return dg.MaterializeResult(
-        metadata=frame_metadata(
-            rows,
-            by_source=dg.MetadataValue.json({str(k): int(v) for k, v in by_source.items()}),
-            by_reason=dg.MetadataValue.json({str(k): int(v) for k, v in rows["reason"].value_counts().items()}),
+    with retry_step_on_transient_faults():
+        export_id = context.partition_key
+        frames = read_frames(lake, "anonymised", export_id)
+        rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
+        with warehouse.connect() as conn:
+            schema.ensure_schema(conn)
+        with warehouse.connect() as conn:
+            load.replace_rejected_rows(conn, export_id, rows)
+        by_source = rows.groupby("source").size()
+        return dg.MaterializeResult(
+            metadata=frame_metadata(
+                rows,
+                by_source=dg.MetadataValue.json({str(k): int(v) for k, v in by_source.items()}),
+                by_reason=dg.MetadataValue.json({str(k): int(v) for k, v in rows["reason"].value_counts().items()}),
+            )
         )
-    )
 
 
 # -- checks on the published core tables ---------------------------------------------------
 
 def _primary_key_check(table: str):
-    @dg.asset_check(asset=table, name="primary_key_unique", blocking=True, description=f"core.{table}: no repeated key.")
-    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect() as conn:
-            duplicates = load.duplicate_keys(conn, table)
-        return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicate_keys": dg.MetadataValue.int(duplicates)})
+    with retry_step_on_transient_faults():
+        @dg.asset_check(asset=table, name="primary_key_unique", blocking=True, description=f"core.{table}: no repeated key.")
+        def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+            with warehouse.connect() as conn:
+                duplicates = int(load.duplicate_keys(conn, table))
+            return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicate_keys": dg.MetadataValue.int(duplicates)})
 
-    return check
+        return check
 
 
 @dg.asset_check(asset="missions", name="relations_resolve", blocking=True, description="Every hotel, extra and software reference points to an existing row.")
@@ -209,26 +209,26 @@ warehouse_checks = [
         for relation in reporting.REPORTING_RELATIONS
     ],
     pool="warehouse",
-    retry_policy=WAREHOUSE_RETRY,
 )
 def reporting_relations(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """(Re)create the reporting views and the read-only role, then count what each relation shows."""
-    with warehouse.connect() as conn:
-        schema.ensure_schema(conn)
-        reporting.ensure_reader_role(conn, password=os.environ.get("LOOKER_READER_PASSWORD") or None)
-    columns = warehouse.query_frame(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'reporting' ORDER BY table_name, ordinal_position"
-    )
-    for relation in reporting.REPORTING_RELATIONS:
-        (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM reporting.{relation}")["n"]
-        own = columns[columns["table_name"] == relation]
-        yield dg.MaterializeResult(
-            asset_key=["reporting", relation],
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(int(count)),
-                "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(name=c, type=t) for c, t in zip(own["column_name"], own["data_type"])]
-                ),
-            },
+    with retry_step_on_transient_faults():
+        with warehouse.connect() as conn:
+            schema.ensure_schema(conn)
+            reporting.ensure_reader_role(conn, password=os.environ.get("LOOKER_READER_PASSWORD") or None)
+        columns = warehouse.query_frame(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'reporting' ORDER BY table_name, ordinal_position"
         )
+        for relation in reporting.REPORTING_RELATIONS:
+            (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM reporting.{relation}")["n"]
+            own = columns[columns["table_name"] == relation]
+            yield dg.MaterializeResult(
+                asset_key=["reporting", relation],
+                metadata={
+                    "dagster/row_count": dg.MetadataValue.int(int(count)),
+                    "dagster/column_schema": dg.TableSchema(
+                        columns=[dg.TableColumn(name=c, type=t) for c, t in zip(own["column_name"], own["data_type"])]
+                    ),
+                },
+            )
