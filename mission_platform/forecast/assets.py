@@ -118,6 +118,7 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 forecast=table_preview(rows.round(1)),
                 missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
                 as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
+                warnings=dg.MetadataValue.json(list(predicted.attrs.get("warnings", []))),
             )
         )
 
