@@ -1,0 +1,202 @@
+"""Normalised words: how two spellings of a personal value are recognised as the same.
+
+One rule, defined character by character, serves everything (pseudonym keys,
+conflict checks, scrubbing, the leak check): each character is decomposed
+(NFKD), case-folded, stripped of accents and other combining marks, and every
+character that is not then a letter, a digit or a hyphen becomes a space.
+Words are what the spaces separate, so ``Meyer-Bonnin`` is one word while
+``Le Lys, Boutique Hôtel (Paris 6e)`` is the six words ``le lys boutique
+hotel paris 6e``. A value's normalised form is its words joined by single
+spaces.
+
+Because the rule is per character it has two exact implementations: Python's
+``str.translate`` for a few strings, and a vectorised one for Arrow arrays of
+millions of distinct cells (a byte lookup table for ASCII over the whole
+buffer, then Python only for the few distinct words holding other characters).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Phone numbers (French forms: 06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78,
+# 0033 6..., +33 (0)6...) and e-mail addresses. Both Python `re` and RE2 (Arrow) syntax.
+PHONE_PATTERN = (
+    r"(?:\+|\b00)33[ .\-]?(?:\(0\)[ .\-]?)?[1-9](?:[ .\-]?[0-9]{2}){4}\b"
+    r"|\b0[1-9](?:[ .\-]?[0-9]{2}){4}\b"
+)
+EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+PHONE_PLACEHOLDER = "[téléphone]"
+EMAIL_PLACEHOLDER = "[email]"
+
+
+@lru_cache(maxsize=None)
+def _char_words(char: str) -> str:
+    """The normalised form of one character: lower-case letters, digits, hyphens or spaces."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", char).casefold())
+    return "".join(
+        c if (c.isalnum() or c == "-") else " " for c in folded if not unicodedata.category(c).startswith("M")
+    )
+
+
+class _Table(dict):
+    """``str.translate`` table filled on first sight of each character."""
+
+    def __missing__(self, codepoint: int) -> str:
+        mapped = _char_words(chr(codepoint))
+        self[codepoint] = mapped
+        return mapped
+
+
+_TABLE = _Table()
+
+
+def words_of(text: str) -> str:
+    """The normalised form of one string (Python; for a handful of values)."""
+    return " ".join(text.translate(_TABLE).split())
+
+
+def mapped_chars(text: str) -> list[str]:
+    """Per character of ``text``, what it becomes (to map words back to spans of the original)."""
+    return [_TABLE[ord(c)] for c in text]
+
+
+# ASCII bytes map to themselves lower-cased when they are letters, digits or '-', else to a
+# space; bytes >= 0x80 (parts of multi-byte characters) pass through untouched.
+_ASCII_LUT = np.array([ord(_char_words(chr(b))) if b < 128 else b for b in range(256)], dtype=np.uint8)
+
+
+def _utf8(values: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
+    """The strings as one byte buffer: (array, offsets rebased to 0, bytes)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.null_count:
+        raise ValueError("text functions expect no nulls: drop them first")
+    arr = values.cast(pa.large_string())
+    if len(arr) == 0:
+        return arr, np.zeros(1, np.int64), np.empty(0, np.uint8)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if arr.buffers()[2] else np.empty(0, np.uint8)
+    return arr, offsets - offsets[0], data[offsets[0]: offsets[-1]]
+
+
+def tokenise(values: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
+    """Normalised words of every (non-null) string: (words, string of each word, per-string word offsets).
+
+    ASCII is mapped by a byte table over the whole buffer; only the distinct
+    words that still hold non-ASCII characters go through ``words_of``, and
+    may split further (``l’hôtel`` -> ``l hotel``) or vanish (``→``).
+    """
+    _, offsets, data = _utf8(values)
+    mapped = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(_ASCII_LUT[data]))
+    lists = pc.ascii_split_whitespace(mapped)
+    tokens, parents = pc.list_flatten(lists), np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
+    if data.size and data.max() >= 0x80:
+        wide = pc.invert(pc.string_is_ascii(tokens))
+        distinct = pc.unique(tokens.filter(wide))
+        folded = [words_of(t) for t in distinct.to_pylist()]
+        tokens = pc.if_else(wide, pc.take(pa.array(folded, pa.large_string()), pc.index_in(tokens, value_set=distinct)), tokens)
+        if any(" " in f for f in folded):
+            lists = pc.ascii_split_whitespace(tokens)
+            tokens, parents = pc.list_flatten(lists), parents[np.asarray(pc.list_parent_indices(lists), dtype=np.int64)]
+    real = np.asarray(pc.not_equal(tokens, ""), dtype=bool)
+    words, parents = tokens.filter(pa.array(real)), parents[real]
+    counts = np.bincount(parents, minlength=len(offsets) - 1)
+    return words, parents, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def canonical(values: pa.Array) -> pa.LargeStringArray:
+    """Vectorised ``words_of``: each string's words joined by single spaces."""
+    words, _, offsets = tokenise(values)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), words)
+    return pc.binary_join(lists, pa.scalar(" ", pa.large_string()))
+
+
+def to_strings(series: pd.Series) -> pa.LargeStringArray:
+    """A pandas column as an Arrow string array (nulls kept), whatever its string dtype."""
+    if series.dtype == object:
+        series = series.astype("string")
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "python":
+        # Straight from the object array: several times faster than pandas' own conversion.
+        return pa.array(np.asarray(series.array), type=pa.large_string(), from_pandas=True)
+    arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+class StringColumns:
+    """A frame's columns as Arrow strings, each converted once however often it is read."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._arrays: dict[str, pa.LargeStringArray] = {}
+        self._distinct: dict[str, pa.LargeStringArray] = {}
+
+    def __getitem__(self, column: str) -> pa.LargeStringArray:
+        if column not in self._arrays:
+            self._arrays[column] = to_strings(self.frame[column])
+        return self._arrays[column]
+
+    def distinct(self, column: str, rows: np.ndarray | None = None) -> pa.LargeStringArray:
+        """The column's distinct non-null values (of the rows selected by the mask ``rows``)."""
+        if rows is not None:
+            return pc.drop_null(pc.unique(self[column].filter(pa.array(rows))))
+        if column not in self._distinct:
+            self._distinct[column] = pc.drop_null(pc.unique(self[column]))
+        return self._distinct[column]
+
+
+def replace_contacts(values: pa.Array) -> pa.Array:
+    """Phone numbers and e-mail addresses (by pattern, known or not) replaced by placeholders."""
+    out = pc.replace_substring_regex(values, EMAIL_PATTERN, EMAIL_PLACEHOLDER)
+    return pc.replace_substring_regex(out, PHONE_PATTERN, PHONE_PLACEHOLDER)
+
+
+_PHONE_RE = re.compile(PHONE_PATTERN)
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+
+
+_IS_DIGIT = np.zeros(256, dtype=np.uint8)
+_IS_DIGIT[ord("0"): ord("9") + 1] = 1
+
+
+def find_contacts(values: pa.Array) -> tuple[list[str], list[str]]:
+    """Every phone number and e-mail address written inside the strings: (phones, e-mails), distinct."""
+    arr, offsets, data = _utf8(pc.drop_null(values))
+    if len(arr) == 0:
+        return [], []
+    # Cheap filters first (a phone has 9+ digits, an e-mail an '@'), then RE2 picks the strings
+    # that hold one, then Python lists every occurrence in those few.
+    starts = offsets[:-1]
+    digits = np.add.reduceat(_IS_DIGIT[data], np.minimum(starts, max(data.size - 1, 0)), dtype=np.int64) if data.size else starts * 0
+    digits[starts == offsets[1:]] = 0
+    found: dict[str, set[str]] = {"phone": set(), "email": set()}
+    for kind, candidates, pattern, regex in (
+        ("phone", arr.filter(pa.array(digits >= 9)), PHONE_PATTERN, _PHONE_RE),
+        ("email", arr.filter(pc.match_substring(arr, "@")), EMAIL_PATTERN, _EMAIL_RE),
+    ):
+        for text in candidates.filter(pc.match_substring_regex(candidates, pattern)).to_pylist():
+            found[kind].update(regex.findall(text))
+    return sorted(found["phone"]), sorted(found["email"])
+
+
+def phone_variants(phone: str) -> list[str]:
+    """The usual ways of writing a French number, so each spelling is recognised as the same number."""
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("0033"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("33") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    if len(digits) != 10 or not digits.startswith("0"):
+        return [phone]
+    pairs = [digits[i: i + 2] for i in range(0, 10, 2)]
+    international = "+33 " + digits[1] + " " + " ".join(pairs[1:])
+    return [phone, digits, " ".join(pairs), "-".join(pairs), international, "+33" + digits[1:]]
