@@ -102,11 +102,10 @@ def hotel_weights(hotels: pd.DataFrame, calendar: Calendar) -> np.ndarray:
     return active * hotels["weight"].to_numpy()[None, :]
 
 
-def extra_weights(extras: pd.DataFrame, calendar: Calendar, kind: str, software: int) -> np.ndarray:
-    """days x extras: how likely each extra takes a ``kind`` shift at a hotel running ``software``.
+def extra_availability(extras: pd.DataFrame, calendar: Calendar) -> np.ndarray:
+    """days x extras: each extra's weight on each day, before the shift and the hotel are known.
 
-    Extras work while active and not on holiday, mostly on the shifts, day types and
-    software they declared, sometimes outside them.
+    Extras work while active and not on holiday, mostly on the day types they declared.
     """
     days = np.arange(calendar.n_days)
     holiday_start = extras["holiday_start"].to_numpy()
@@ -114,12 +113,18 @@ def extra_weights(extras: pd.DataFrame, calendar: Calendar, kind: str, software:
                & ~_active(days, holiday_start, holiday_start + extras["holiday_days"].to_numpy()))
     day_type = np.where(calendar.holidays(), 2, np.where(calendar.weekend(), 1, 0))
     suits_day = (extras["day_types"].to_numpy()[None, :] >> day_type[:, None]) & 1
+    return working * np.where(suits_day == 1, 1.0, 0.2) * extras["weight"].to_numpy()[None, :]
+
+
+def extra_affinity(extras: pd.DataFrame, kind: str, software: int) -> np.ndarray:
+    """Per extra: how much more likely they take a ``kind`` shift at a hotel running ``software``.
+
+    Mostly the shifts and software they declared, sometimes others.
+    """
     slot_bits = sum(1 << SLOTS.index(slot) for slot in KIND_SLOTS[kind])
     suits_shift = (extras["slots"].to_numpy() & slot_bits) > 0
     masters = (extras["software"].to_numpy() >> software) & 1
-    return (working
-            * np.where(suits_day == 1, 1.0, 0.2)
-            * (extras["weight"].to_numpy() * np.where(suits_shift, 1.0, 0.1) * np.where(masters == 1, 1.0, 0.15))[None, :])
+    return np.where(suits_shift, 1.0, 0.1) * np.where(masters == 1, 1.0, 0.15)
 
 
 def simulate_missions(rng: np.random.Generator, calendar: Calendar, hotels: pd.DataFrame, extras: pd.DataFrame,
@@ -148,11 +153,13 @@ def simulate_missions(rng: np.random.Generator, calendar: Calendar, hotels: pd.D
     extra = np.empty(n, dtype=np.int64)
     kind = SHIFTS["kind"].to_numpy()[shift]
     software = hotels["software"].to_numpy()[hotel]
+    availability = extra_availability(extras, calendar)
     for k in KINDS:
         for s in range(len(SOFTWARE)):
             group = (kind == k) & (software == s)
             if group.any():
-                extra[group] = draw_by_day(rng, extra_weights(extras, calendar, k, s), day[group])
+                weights = availability * extra_affinity(extras, k, s)[None, :]
+                extra[group] = draw_by_day(rng, weights, day[group])
     ahead = np.clip((day - e) / FUTURE_DAYS, 0.0, 1.0)
     unassigned = (day >= e) & ~by_extra & (rng.random(n) < 0.08 + 0.5 * ahead)
     extra[unassigned] = -1
