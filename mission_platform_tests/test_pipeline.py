@@ -97,6 +97,6 @@ def test_an_incomplete_export_fails_with_a_clear_message(pipeline_env):
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = failure.step_failure_data.user_failure_data.description
-    assert EXAMPLE_EXPORT_ID in message and "hotel" in message.lower()
+    assert EXAMPLE_EXPORT_ID in message and "Hôtels" in message
     # Nothing was published.
     assert rows(pipeline_env["warehouse_url"], "SELECT count(*) FROM pg_tables WHERE schemaname = 'core' AND tablename = 'missions'") == [(0,)]
