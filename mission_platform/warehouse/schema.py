@@ -93,11 +93,15 @@ def read_definitions(conn: psycopg.Connection, schema: str, tables: tuple[str, .
     out: dict[str, TableDefinition] = {}
     rows = conn.execute(
         """
-        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-               pg_get_expr(d.adbin, d.adrelid)
+        SELECT c.relname, a.attname,
+               format_type(a.atttypid, a.atttypmod)
+                   || CASE WHEN a.attcollation <> t.typcollation THEN ' COLLATE ' || quote_ident(co.collname) ELSE '' END,
+               a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        JOIN pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation
         LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
         WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)
         ORDER BY c.relname, a.attnum

@@ -145,8 +145,7 @@ def build_rejected_rows(
     """Every set-aside row of the three frames: source, record number, the row as JSON text, reason."""
     parts = []
     for source, frame in (("missions", missions), ("hotels", hotels), ("extras", extras)):
-        frame = conform(frame, ANONYMISED[source])
-        rejected = frame[frame["reject_reason"].notna()]
+        rejected = conform(frame[frame["reject_reason"].notna()], ANONYMISED[source])
         parts.append(pd.DataFrame({
             "export_id": export_id,
             "source": source,
@@ -162,7 +161,9 @@ def build_rejected_rows(
 # -- helpers -------------------------------------------------------------------------------
 
 def _kept(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["reject_reason"].isna()].reset_index(drop=True)
+    kept = frame[frame["reject_reason"].isna()]  # a new frame: relabelling it copies nothing
+    kept.index = pd.RangeIndex(len(kept))
+    return kept
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series, limit: int = 10) -> str:

@@ -4,10 +4,12 @@
 -- build the staging tables a publish loads and then moves into `core`. So this
 -- file is the single definition of every table, column and constraint.
 -- Money is numeric(12,2); hours numeric(7,4) so that hours x rate reproduces the
--- stored amounts to the cent. Timestamps are Europe/Paris local time.
+-- stored amounts to the cent. Timestamps are Europe/Paris local time. Ids are
+-- codes, compared byte by byte (COLLATE "C"): their keys and indexes build several
+-- times faster than under a linguistic collation, which they have no use for.
 
 CREATE TABLE logiciel (
-    logiciel_id   text NOT NULL CHECK (logiciel_id <> ''),
+    logiciel_id   text COLLATE "C" NOT NULL CHECK (logiciel_id <> ''),
     logiciel_name text NOT NULL CHECK (logiciel_name <> ''),
     export_id     text NOT NULL,
     loaded_at     timestamptz NOT NULL DEFAULT now(),
@@ -16,7 +18,7 @@ CREATE TABLE logiciel (
 );
 
 CREATE TABLE hotel (
-    hotel_id         text NOT NULL CHECK (hotel_id <> ''),
+    hotel_id         text COLLATE "C" NOT NULL CHECK (hotel_id <> ''),
     hotel_nom        text,
     hotel_adresse    text,
     zipcode          text CHECK (zipcode ~ '^[0-9]{5}$'),
@@ -36,7 +38,7 @@ CREATE TABLE hotel (
 );
 
 CREATE TABLE extra (
-    extra_id         text NOT NULL CHECK (extra_id <> ''),
+    extra_id         text COLLATE "C" NOT NULL CHECK (extra_id <> ''),
     nom              text,
     logiciel         text,
     statuts          text,
@@ -52,9 +54,9 @@ CREATE TABLE extra (
 );
 
 CREATE TABLE missions (
-    mission_id    text NOT NULL CHECK (mission_id <> ''),
-    hotel_id      text NOT NULL,
-    extra_id      text,
+    mission_id    text COLLATE "C" NOT NULL CHECK (mission_id <> ''),
+    hotel_id      text COLLATE "C" NOT NULL,
+    extra_id      text COLLATE "C",
     tarif_horaire numeric(12,2) CHECK (tarif_horaire >= 0),
     tarif_urgence numeric(12,2) CHECK (tarif_urgence >= 0),
     facture       text,
@@ -81,13 +83,15 @@ CREATE TABLE missions (
     ),
     CONSTRAINT missions_benefice_check CHECK (benefice = total_ht - extra_salaire)
 );
-CREATE INDEX missions_hotel_id_idx ON missions (hotel_id);
-CREATE INDEX missions_extra_id_idx ON missions (extra_id);
+-- For the reporting views that look up missions by time (upcoming ones, an extra's
+-- overlapping bookings); the per-hotel and per-extra pages aggregate every mission,
+-- where a scan beats an index, so no index on hotel_id or extra_id: each one would
+-- add seconds to every publish of a million missions.
 CREATE INDEX missions_date_debut_idx ON missions (date_debut);
 
 CREATE TABLE logiciel_extra (
-    extra_id    text NOT NULL,
-    logiciel_id text NOT NULL,
+    extra_id    text COLLATE "C" NOT NULL,
+    logiciel_id text COLLATE "C" NOT NULL,
     export_id   text NOT NULL,
     loaded_at   timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT logiciel_extra_pkey PRIMARY KEY (extra_id, logiciel_id),
