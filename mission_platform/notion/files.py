@@ -210,7 +210,7 @@ def _header(data: bytes, encoding: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter), [])
 
 
-_STRING = pd.StringDtype("pyarrow")
+ARROW_STRING = pd.StringDtype("pyarrow")
 _BLANK = re.compile(rb"(?:\xef\xbb\xbf)?\s*")
 
 
@@ -218,7 +218,7 @@ def _read_cells(data: bytes, encoding: str, delimiter: str, width: int, *, expor
     """The records after the header line, every cell a string (empty -> NA), columns numbered."""
     names = [str(i) for i in range(width)]
     if _BLANK.fullmatch(data, len(_first_line(data))):   # a header and no record
-        return pd.DataFrame({name: pd.Series(dtype=_STRING) for name in names}, index=pd.RangeIndex(1, 1))
+        return pd.DataFrame({name: pd.Series(dtype=ARROW_STRING) for name in names}, index=pd.RangeIndex(1, 1))
     invalid = []
 
     def on_invalid(row):   # keep the shape of the first bad record, never its content (personal data)
@@ -244,7 +244,7 @@ def _read_cells(data: bytes, encoding: str, delimiter: str, width: int, *, expor
                 f"malformed CSV: a record{line} has {row.actual_columns} fields, the header {row.expected_columns}",
             ) from None
         raise export_error(export_id, file, f"malformed CSV ({str(exc).split(':', 1)[0]})") from None
-    frame = table.to_pandas(types_mapper={pa.string(): _STRING}.get)
+    frame = table.to_pandas(types_mapper={pa.string(): ARROW_STRING}.get)
     frame.index = pd.RangeIndex(1, len(frame) + 1)   # row_number: 1-based, header not counted
     return frame
 
@@ -262,13 +262,8 @@ def _distinct_names(headers: list[str]) -> list[str]:
     return names
 
 
-def _strip(cells: pd.Series) -> pd.Series:
-    stripped = cells.str.strip()
-    return stripped.mask(stripped == "")
-
-
 def read_table(data: bytes, columns: Iterable[Column], *, export_id: str, file: str) -> Table:
-    """Read one database file; every cell a string, an empty cell NA, the header mapped to ``columns``.
+    """Read one database file; every cell a string as written, an empty cell NA, the header mapped to ``columns``.
 
     Headers match case-, accent- and spacing-insensitively ('tarif horaire '
     with its trailing space, or a re-typed 'Hotel'). Raises :class:`ExportError`
@@ -291,8 +286,7 @@ def read_table(data: bytes, columns: Iterable[Column], *, export_id: str, file: 
             raise export_error(export_id, file, f"{len(hits)} columns match {column.header!r} ({read_as})")
         positions[hits[0]] = column.key
     cells = _read_cells(data, encoding, delimiter, len(headers), export_id=export_id, file=file)
-    # Known cells lose stray spaces (a cell of spaces is empty); unknown cells stay as written.
-    known = cells[[str(i) for i in positions]].set_axis(list(positions.values()), axis=1).apply(_strip)
+    known = cells[[str(i) for i in positions]].set_axis(list(positions.values()), axis=1)
     others = [i for i in range(len(headers)) if i not in positions]
     unknown = cells[[str(i) for i in others]].set_axis(_distinct_names([headers[i] for i in others]), axis=1)
     return Table(known=known, unknown=unknown)

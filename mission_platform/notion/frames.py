@@ -18,17 +18,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mission_platform.notion.files import Column, Table, export_error
+from mission_platform.notion.files import ARROW_STRING, Column, Table, export_error
 from mission_platform.notion.values import (
+    on_distinct,
     parse_integers,
     parse_local_dates,
     parse_mission_dates,
     parse_numbers,
     parse_overtime,
-    parse_relations,
     parse_statuses,
     quotable,
     restore_zipcode,
+    split_relations,
     squeeze,
     strings,
 )
@@ -54,8 +55,6 @@ EXTRA_COLUMNS = (
     Column("Date de création", "created_at"), Column("nombre de missions", "missions_count"),
 )
 COLUMNS = {"missions": MISSION_COLUMNS, "hotels": HOTEL_COLUMNS, "extras": EXTRA_COLUMNS}
-SCHEMAS = {"missions": PARSED_MISSIONS, "hotels": PARSED_HOTELS, "extras": PARSED_EXTRAS}
-
 MAX_MISSION_HOURS = 24
 
 Rule = tuple[pd.Series, "str | pd.Series"]
@@ -63,8 +62,6 @@ Rule = tuple[pd.Series, "str | pd.Series"]
 
 def first_reason(index: pd.Index, rules: list[Rule]) -> pd.Series:
     """Per row, the reason of the first rule whose mask holds; NA when none does."""
-    if not rules:
-        return pd.Series(pd.NA, index=index, dtype="string")
     masks = [mask.to_numpy(dtype=bool) for mask, _ in rules]
     # A reason Series need only cover its mask's rows.
     reasons = [reason.reindex(index).to_numpy(dtype=object) if isinstance(reason, pd.Series) else reason
@@ -74,17 +71,19 @@ def first_reason(index: pd.Index, rules: list[Rule]) -> pd.Series:
 
 def quoting_rule(mask: pd.Series, kind: str, text: pd.Series) -> Rule:
     """Rows of ``mask`` set aside as ``kind: 'value'`` when the value can be quoted safely, else ``kind``."""
-    subset = text[mask.to_numpy(dtype=bool)].astype(object)
+    subset = text[mask.to_numpy(dtype=bool)].astype(object).str.strip()
     return mask, (kind + ": " + quotable(subset)).fillna(kind)
 
 
-def identity_rules(table: Table, id_key: str) -> list[Rule]:
-    """Missing ID; exact copies of an earlier record (same ID, same content); IDs shared with different content."""
-    ids = table.known[id_key]
+def identity_rules(ids: pd.Series, table: Table) -> list[Rule]:
+    """Missing ID; exact copies of an earlier record (same ID, same content); IDs shared with different content.
+
+    ``ids`` are the file's IDs, stripped; content is compared cell by cell as written.
+    """
     missing = ids.isna()
     # Only records whose ID repeats can be copies: compare their whole content.
     repeated = (ids.duplicated(keep=False) & ~missing).to_numpy(dtype=bool)
-    content = pd.concat([table.known, table.unknown], axis=1)[repeated]
+    content = pd.concat([table.known[repeated], table.unknown[repeated]], axis=1)
     content.columns = range(content.shape[1])
     groups = content.groupby(list(content.columns), dropna=False, sort=False).ngroup()
     original = pd.Series(content.index, index=content.index).groupby(groups.to_numpy()).transform("min")
@@ -106,12 +105,18 @@ def _finish(table: Table, columns: dict[str, pd.Series], reasons: pd.Series, sch
     clash = [header for header in table.unknown.columns if header in schema]
     if clash:
         raise export_error(export_id, file, f"unexpected columns {clash} clash with the parsed frame's own columns")
-    columns = {"row_number": pd.Series(table.known.index, index=table.known.index), **columns, "reject_reason": reasons}
+    columns = {
+        "row_number": pd.Series(table.known.index, index=table.known.index), **columns, "reject_reason": reasons,
+        # Unknown columns are kept as written.
+        **{header: strings(values, strip=False) for header, values in table.unknown.items()},
+    }
+    # Cells taken as they are from the file (Arrow strings) become stripped Python strings; the
+    # frame is built once, on a fresh index, in the schema's dtypes, so that conform copies it once.
     frame = pd.DataFrame({
-        name: strings(values) if schema[name] == "string" else values for name, values in columns.items()
+        name: (strings(values) if values.dtype == ARROW_STRING else values.astype(schema.get(name, values.dtype))).array
+        for name, values in columns.items()
     })
-    unknown = table.unknown.apply(strings)
-    return conform(pd.concat([frame, unknown], axis=1), schema, keep_extra=True).reset_index(drop=True)
+    return conform(frame, schema, keep_extra=True)
 
 
 def _number_rule(parsed: pd.DataFrame, header: str, text: pd.Series) -> Rule:
@@ -125,7 +130,8 @@ def _date_rule(bad: pd.Series, header: str, text: pd.Series) -> Rule:
 def parse_hotels(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
     """Hotels file -> schemas.PARSED_HOTELS (plus unknown columns). Hotels are keyed by ID: two may share a name."""
     cells = table.known
-    rules = identity_rules(table, "hotel_id")
+    ids = strings(cells["hotel_id"])
+    rules = identity_rules(ids, table)
     rooms = parse_integers(cells["rooms"])
     rate = parse_numbers(cells["hourly_rate"])
     last_contact = parse_local_dates(cells["last_contact"])
@@ -137,7 +143,7 @@ def parse_hotels(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
         _date_rule(created["bad"] | created["has_end"], "Date de création", cells["created_at"]),
     ]
     columns = {
-        "hotel_id": cells["hotel_id"], "name": cells["name"], "address": cells["address"],
+        "hotel_id": ids, "name": cells["name"], "address": cells["address"],
         "zipcode": restore_zipcode(cells["zipcode"]), "city": cells["city"], "software": cells["software"],
         "rooms": rooms["value"], "hourly_rate": rate["value"], "procedures_status": cells["procedures_status"],
         "status": cells["status"], "last_contact": last_contact["start"], "notes": cells["notes"],
@@ -149,7 +155,8 @@ def parse_hotels(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
 def parse_extras(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
     """Extras file -> schemas.PARSED_EXTRAS (plus unknown columns)."""
     cells = table.known
-    rules = identity_rules(table, "extra_id")
+    ids = strings(cells["extra_id"])
+    rules = identity_rules(ids, table)
     holidays = parse_local_dates(cells["holidays"])
     created = parse_local_dates(cells["created_at"])
     missions_count = parse_integers(cells["missions_count"])
@@ -159,7 +166,7 @@ def parse_extras(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
         _number_rule(missions_count, "nombre de missions", cells["missions_count"]),
     ]
     columns = {
-        "extra_id": cells["extra_id"], "name": cells["name"], "phone": cells["phone"], "email": cells["email"],
+        "extra_id": ids, "name": cells["name"], "phone": cells["phone"], "email": cells["email"],
         "software": cells["software"], "status": cells["status"],
         "holiday_start": holidays["start"], "holiday_end": holidays["end"],
         "availability_slots": cells["availability_slots"], "availability_days": cells["availability_days"],
@@ -168,26 +175,39 @@ def parse_extras(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
     return _finish(table, columns, first_reason(cells.index, rules), PARSED_EXTRAS, export_id=export_id, file=file)
 
 
-def resolve_relation(titles: pd.Series, targets: pd.DataFrame, id_column: str, what: str) -> tuple[pd.Series, list[Rule]]:
-    """Relation titles -> the target's ID, and the rules setting aside what does not resolve.
+def resolve_relations(cells: pd.Series, targets: pd.DataFrame, id_column: str, what: str, *,
+                      required: bool) -> pd.DataFrame:
+    """Relation cells -> ``title``, ``page_id``, the target's ID (``target_id``) and ``problem``.
 
     ``targets`` is a parsed hotels or extras frame; titles match its ``name``
     after trimming. Only its kept rows count; a title matching only rows set
-    aside there is reported as such. An empty title is left to the caller.
+    aside there is reported as such. ``problem`` is the reason to set the
+    mission aside (NA when none): missing (when ``required``), several pages,
+    ambiguous, set aside in the target file, unknown. Resolved once per
+    distinct cell.
     """
     keys = squeeze(targets["name"].astype(object))
     kept = targets["reject_reason"].isna() & keys.notna()
     sharing_counts = keys[kept].value_counts()
     ids_by_title = pd.Series(targets.loc[kept, id_column].to_numpy(), index=keys[kept].to_numpy())
-    resolved = titles.map(ids_by_title[~ids_by_title.index.duplicated(keep=False)])
-    sharing = titles.map(sharing_counts)
-    set_aside_only = titles.notna() & titles.isin(keys[~kept].dropna()) & sharing.isna()
-    rules = [
-        (sharing > 1, f"ambiguous {what}: " + sharing.astype("Int64").astype("string") + f" {what}s share the title"),
-        (set_aside_only, f"{what} set aside: its row in the {what}s file is set aside"),
-        (titles.notna() & resolved.isna(), f"unknown {what}"),
-    ]
-    return resolved, rules
+    ids_by_title = ids_by_title[~ids_by_title.index.duplicated(keep=False)]
+    set_aside_titles = keys[~kept].dropna()
+
+    def resolve(uniques: pd.Series) -> pd.DataFrame:
+        parts = split_relations(uniques)
+        titles = parts["title"]
+        sharing = titles.map(sharing_counts)
+        target_id = titles.map(ids_by_title)
+        problems = [
+            (titles.isna() & required, f"missing {what}"),
+            (parts["several"], f"several {what}s"),
+            (sharing > 1, f"ambiguous {what}: " + sharing.astype("Int64").astype(str) + f" {what}s share the title"),
+            (titles.isin(set_aside_titles) & sharing.isna(), f"{what} set aside: its row in the {what}s file is set aside"),
+            (titles.notna() & target_id.isna(), f"unknown {what}"),
+        ]
+        return parts.assign(target_id=target_id, problem=first_reason(parts.index, problems).astype(object))
+
+    return on_distinct(cells, resolve)
 
 
 def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, export_id: str,
@@ -200,11 +220,10 @@ def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, 
     starts or lasting over 24 h is set aside.
     """
     cells = table.known
-    rules = identity_rules(table, "mission_id")
-    hotel = parse_relations(cells["hotel"])
-    extra = parse_relations(cells["extra"])
-    hotel_id, hotel_rules = resolve_relation(hotel["title"], hotels, "hotel_id", "hotel")
-    extra_id, extra_rules = resolve_relation(extra["title"], extras, "extra_id", "extra")
+    ids = strings(cells["mission_id"])
+    rules = identity_rules(ids, table)
+    hotel = resolve_relations(cells["hotel"], hotels, "hotel_id", "hotel", required=True)
+    extra = resolve_relations(cells["extra"], extras, "extra_id", "extra", required=False)
     dates = parse_mission_dates(cells["date_text"])
     hours = (dates["end"] - dates["start"]).dt.total_seconds() / 3600
     statuses = parse_statuses(cells["statuses"])
@@ -212,11 +231,8 @@ def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, 
     hourly_rate = parse_numbers(cells["hourly_rate"])
     urgent_rate = parse_numbers(cells["urgent_rate"])
     rules += [
-        (hotel["title"].isna(), "missing hotel"),
-        (hotel["several"], "several hotels"),
-        *hotel_rules,
-        (extra["several"], "several extras"),
-        *extra_rules,
+        (hotel["problem"].notna(), hotel["problem"]),
+        (extra["problem"].notna(), extra["problem"]),
         _date_rule(dates["bad"], "date", cells["date_text"]),
         quoting_rule(hours < 0, "end before start", cells["date_text"]),
         (hours > MAX_MISSION_HOURS, f"longer than {MAX_MISSION_HOURS} h: " + hours[hours > MAX_MISSION_HOURS].round(2).astype(str) + " h"),
@@ -225,10 +241,10 @@ def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, 
         (statuses["cancelled_by_both"], "cancelled by both the extra and the hotel"),
     ]
     columns = {
-        "mission_id": cells["mission_id"], "title": cells["title"],
+        "mission_id": ids, "title": cells["title"],
         "hotel_title": hotel["title"], "extra_title": extra["title"],
         "hotel_page_id": hotel["page_id"], "extra_page_id": extra["page_id"],
-        "hotel_id": hotel_id, "extra_id": extra_id,
+        "hotel_id": hotel["target_id"], "extra_id": extra["target_id"],
         "date_text": cells["date_text"], "start": dates["start"], "end": dates["end"],
         "statuses": cells["statuses"], "urgent": statuses["urgent"], "cancelled_by": statuses["cancelled_by"],
         "overtime_text": cells["overtime_text"], "overtime_hours": overtime["hours"],

@@ -28,21 +28,29 @@ _MONTHS = {
 }
 
 
-def on_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
-    """``parse(values)``, computed once per distinct value (NA included) and mapped back by position."""
+def on_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.DataFrame], *, strip: bool = True) -> pd.DataFrame:
+    """``parse(values)``, computed once per distinct value (NA included) and mapped back by position.
+
+    With ``strip``, ``parse`` sees the values without stray leading or trailing
+    spaces, a value of spaces as None: stripping distinct values costs nothing,
+    stripping a million cells would copy them.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     # Python strings and None: the parsers' regular expressions are Python's, not Arrow's RE2.
     uniques = pd.Series(uniques, dtype=object)
+    if strip:
+        uniques = uniques.str.strip()
+        uniques = uniques.mask(uniques == "")
     parsed = parse(uniques.where(uniques.notna(), None))
     out = parsed.take(codes)
     out.index = values.index
     return out
 
 
-def strings(values: pd.Series) -> pd.Series:
-    """``values`` as pandas strings, one Python object per distinct value (a million cells of a
-    few hundred titles then cost a few hundred strings, not a million)."""
-    return on_distinct(values, lambda uniques: uniques.to_frame("value"))["value"].astype("string")
+def strings(values: pd.Series, *, strip: bool = True) -> pd.Series:
+    """``values`` as pandas strings (stripped unless told not to), one Python object per distinct
+    value: a million cells of a few hundred titles then cost a few hundred strings, not a million."""
+    return on_distinct(values, lambda uniques: uniques.to_frame("value"), strip=strip)["value"].astype("string")
 
 
 def fold_series(text: pd.Series) -> pd.Series:
@@ -97,10 +105,14 @@ def parse_integers(text: pd.Series) -> pd.DataFrame:
     })
 
 
+def _zipcodes(text: pd.Series) -> pd.DataFrame:
+    short = text.str.fullmatch(r"\d{1,4}", na=False).astype(bool)
+    return text.mask(short, text.str.zfill(5)).to_frame("zipcode")
+
+
 def restore_zipcode(text: pd.Series) -> pd.Series:
     """French postal codes as 5 digits: Excel turns ``06000`` into ``6000``; other text is kept."""
-    short = text.str.fullmatch(r"\d{1,4}", na=False).astype(bool)
-    return text.mask(short, text.str.zfill(5))
+    return on_distinct(text, _zipcodes)["zipcode"]
 
 
 # -- relations -------------------------------------------------------------------------
@@ -111,7 +123,13 @@ _RELATION = r"^(?P<title>.*?)\s*\((?P<url>https?://\S*)\)$"
 _PAGE_ID = r"(?P<page_id>[0-9a-f]{32})(?:[?#][^/]*)?$"
 
 
-def _relations(cell: pd.Series) -> pd.DataFrame:
+def split_relations(cell: pd.Series) -> pd.DataFrame:
+    """``Title (https://www.notion.so/…-<32 hex>?pvs=21)`` -> ``title`` and ``page_id``, value by value.
+
+    The title is everything before the last `` (https://`` (titles hold commas
+    and parentheses), stripped with inner spaces squeezed; a cell without URL
+    is all title. ``several``: the cell points to more than one page.
+    """
     parts = cell.str.extract(_RELATION)
     title = squeeze(parts["title"].fillna(cell))
     return pd.DataFrame({
@@ -122,13 +140,8 @@ def _relations(cell: pd.Series) -> pd.DataFrame:
 
 
 def parse_relations(cell: pd.Series) -> pd.DataFrame:
-    """``Title (https://www.notion.so/…-<32 hex>?pvs=21)`` -> ``title`` and ``page_id``.
-
-    The title is everything before the last `` (https://`` (titles hold commas
-    and parentheses), stripped with inner spaces squeezed; a cell without URL
-    is all title. ``several``: the cell points to more than one page.
-    """
-    return on_distinct(cell, _relations)
+    """:func:`split_relations` of a whole column, once per distinct cell."""
+    return on_distinct(cell, split_relations)
 
 
 # -- statuses --------------------------------------------------------------------------
@@ -187,14 +200,16 @@ def parse_overtime(text: pd.Series) -> pd.DataFrame:
 # -- dates -----------------------------------------------------------------------------
 
 _DATE_RENDERINGS = {
-    "numeric": r"(?P<{p}day>\d{1,2})/(?P<{p}month>\d{1,2})/(?P<{p}year>\d{4})",
-    "french": r"(?P<{p}day>\d{1,2})(?:er)?\s+(?P<{p}month_name>[^\W\d_]+)\.?\s+(?P<{p}year>\d{4})",
-    "english": r"(?P<{p}month_name>[^\W\d_]+)\.?\s+(?P<{p}day>\d{1,2}),?\s+(?P<{p}year>\d{4})",
+    # A group that never matches keeps the columns of every rendering the same.
+    "numeric": r"(?P<{p}day>\d{1,2})/(?P<{p}month>\d{1,2})/(?P<{p}year>\d{4})(?P<{p}month_name>(?!))?",
+    "french": r"(?P<{p}day>\d{1,2})(?:er)?\s+(?P<{p}month_name>[^\W\d_]+)\.?\s+(?P<{p}year>\d{4})(?P<{p}month>(?!))?",
+    "english": r"(?P<{p}month_name>[^\W\d_]+)\.?\s+(?P<{p}day>\d{1,2}),?\s+(?P<{p}year>\d{4})(?P<{p}month>(?!))?",
 }
 _TIME = r"(?P<{p}hour>\d{1,2})[:h](?P<{p}minute>\d{2})(?:\s*(?P<{p}meridiem>[AaPp])\.?\s?[Mm]\.?)?"
 _TAG = r"(?P<{p}tag>\(\s*(?:UTC|GMT)\s*(?:(?P<{p}sign>[+-])\s*(?P<{p}offset_hours>\d{1,2})(?::?(?P<{p}offset_minutes>\d{2}))?)?\s*\))"
 # Notion's arrow, and what a cp1252 re-save makes of it.
 _ARROW = r"(?P<arrow>→|->|\?)"
+_NUMBERS = ("year", "month", "day", "hour", "minute", "offset_hours", "offset_minutes")
 
 
 def _range_pattern(date: str) -> str:
@@ -206,33 +221,44 @@ def _range_pattern(date: str) -> str:
     return rf"^\s*{start}(?:\s*{_ARROW}\s*{end})?\s*$"
 
 
-_RANGE_PATTERNS = {name: _range_pattern(date) for name, date in _DATE_RENDERINGS.items()}
+_RANGE_PATTERNS = [_range_pattern(date) for date in _DATE_RENDERINGS.values()]
+
+
+def _extract_dates(text: pd.Series) -> pd.DataFrame:
+    """The regex groups of the first rendering each text matches (NaN everywhere for none)."""
+    first, *others = _RANGE_PATTERNS
+    # A group no row matched comes back as float NaN: object columns for the string methods.
+    parts = text.str.extract(first).astype(object)
+    todo = parts["s_year"].isna() & text.notna()
+    for pattern in others:   # the other renderings, on what the previous ones left
+        if not todo.any():
+            break
+        found = text[todo].str.extract(pattern)
+        matched = found.index[found["s_year"].notna()]
+        parts.loc[matched] = found.loc[matched, parts.columns]
+        todo[matched] = False
+    return parts
 
 
 def _side(parts: pd.DataFrame, p: str, fallback: pd.DataFrame | None) -> pd.DataFrame:
     """Year, month, day, hour, minute (floats, NaN when absent) and the tag's offset of one side."""
-    def number(name: str) -> pd.Series:
-        column = parts.get(p + name)
-        return pd.to_numeric(column, errors="coerce") if column is not None else pd.Series(np.nan, index=parts.index)
-
-    month = number("month")
-    if p + "month_name" in parts:
-        names = fold_series(parts[p + "month_name"]).str.rstrip(".")
-        month = month.fillna(names.map(_MONTHS).astype("float64"))
-    hour = number("hour")
-    meridiem = parts[p + "meridiem"].str.upper() if p + "meridiem" in parts else pd.Series(np.nan, index=parts.index)
+    numbers = parts[[p + name for name in _NUMBERS]].astype("float64").set_axis(_NUMBERS, axis=1)
+    names = fold_series(parts[p + "month_name"]).str.rstrip(".")
+    month = numbers["month"].fillna(names.map(_MONTHS).astype("float64"))
+    hour = numbers["hour"]
+    meridiem = parts[p + "meridiem"].str.upper()
     twelve_hour = meridiem.notna()
     # 12 AM is midnight, 12 PM noon; a 12-hour clock reads 1-12 only.
     hour = hour.mask(twelve_hour, (hour % 12) + np.where(meridiem == "P", 12, 0))
-    hour = hour.mask(twelve_hour & ~number("hour").between(1, 12))
+    hour = hour.mask(twelve_hour & ~numbers["hour"].between(1, 12))
     sign = np.where(parts[p + "sign"] == "-", -1.0, 1.0)
-    offset = sign * (number("offset_hours").fillna(0) * 60 + number("offset_minutes").fillna(0))
+    offset = sign * (numbers["offset_hours"].fillna(0) * 60 + numbers["offset_minutes"].fillna(0))
     side = pd.DataFrame({
-        "year": number("year"), "month": month, "day": number("day"),
-        "hour": hour, "minute": number("minute"),
+        "year": numbers["year"], "month": month, "day": numbers["day"],
+        "hour": hour, "minute": numbers["minute"],
         "has_date": parts[p + "year"].notna(),
         "has_time": parts[p + "hour"].notna(),
-        "offset_minutes": pd.Series(offset, index=parts.index).where(parts[p + "tag"].notna()),
+        "offset_minutes": offset.where(parts[p + "tag"].notna()),
     })
     if fallback is not None:   # an end written as a time alone is on the start's day
         for name in ("year", "month", "day"):
@@ -250,12 +276,17 @@ def _timestamps(side: pd.DataFrame) -> pd.Series:
 
 
 def _date_ranges(text: pd.Series) -> pd.DataFrame:
-    first, *others = _RANGE_PATTERNS.values()
-    parts = text.str.extract(first)
-    for pattern in others:   # the other renderings, on what the previous ones left
-        todo = parts["s_year"].isna() & text.notna()
-        parts = parts.combine_first(text[todo].str.extract(pattern))
-    parts = parts.astype(object)   # a group no row matched comes back as float NaN
+    """Notion date renderings -> naive wall-clock ``start`` / ``end`` and the zone tags as written.
+
+    Renderings: day first ``03/03/2023 08:00``, French month names
+    ``12 janvier 2022 14:30`` / ``3 mars 2023``, English
+    ``March 3, 2023 8:00 AM``; optionally a tag ``(UTC)``, ``(UTC+1)``,
+    ``(GMT+1)`` after either side, and an end after ``→`` (or Excel's ``?`` /
+    ``->``): a full date and time, a date, or a time alone, which is on the
+    start's day, or on the next day when it is earlier than the start (night
+    shifts). ``ok`` is false for a text that is present but not a date.
+    """
+    parts = _extract_dates(text)
     start_side = _side(parts, "s_", None)
     end_side = _side(parts, "e_", start_side)
     start = _timestamps(start_side)
@@ -276,20 +307,6 @@ def _date_ranges(text: pd.Series) -> pd.DataFrame:
         "start_offset_minutes": start_side["offset_minutes"].where(ok),
         "end_offset_minutes": end_side["offset_minutes"].where(ok),
     })
-
-
-def parse_date_ranges(text: pd.Series) -> pd.DataFrame:
-    """Notion date renderings -> naive wall-clock ``start`` / ``end`` and the zone tags as written.
-
-    Renderings: day first ``03/03/2023 08:00``, French month names
-    ``12 janvier 2022 14:30`` / ``3 mars 2023``, English
-    ``March 3, 2023 8:00 AM``; optionally a tag ``(UTC)``, ``(UTC+1)``,
-    ``(GMT+1)`` after either side, and an end after ``→`` (or Excel's ``?`` /
-    ``->``): a full date and time, a date, or a time alone, which is on the
-    start's day, or on the next day when it is earlier than the start (night
-    shifts). ``ok`` is false for a text that is present but not a date.
-    """
-    return on_distinct(text, _date_ranges)
 
 
 def _to_utc(naive: pd.Series, offset_minutes: pd.Series) -> pd.Series:
@@ -316,7 +333,7 @@ def parse_mission_dates(text: pd.Series) -> pd.DataFrame:
     """A mission's ``date`` cell -> ``start`` and ``end`` as UTC instants, ``bad`` when unreadable.
 
     The cell must hold a start date and time and an end (see
-    :func:`parse_date_ranges` for the renderings). Time zone rule:
+    :func:`_date_ranges` for the renderings). Time zone rule:
 
     - a tag gives the UTC offset the times next to it are written in; a tag on
       one side only applies to both (``04/03/2024 07:00 (UTC+1) → 15:00`` is
