@@ -169,6 +169,8 @@ def test_a_failure_between_staging_and_publish_leaves_the_old_state(warehouse, w
     load.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT)
     assert snapshot(warehouse_url)["missions"] != before["missions"]
     assert reporting_views(warehouse_url) == views
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute("SELECT count(*) FROM reporting.missions_detail").fetchone()[0] == 9
 
 
 def test_a_killed_publisher_leaves_the_old_state(warehouse_url, tariffs, tmp_path):

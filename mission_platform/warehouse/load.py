@@ -8,10 +8,11 @@ published tables, move the staging ones into ``core`` and recreate the
 reporting views. Until the commit, readers keep seeing the previous state; a
 failure anywhere (bad data, a dropped connection, a killed process) rolls the
 whole transaction back, staging schema included. Names are swapped rather than
-contents because copying a million rows a second time inside the transaction
-would double the load time (see benchmarks/bench_warehouse.py); the views are
-recreated in the same transaction because a view is bound to its table, not
-its name.
+contents because copying the staged rows into constrained tables inside the
+transaction would cost several times the whole publish (see
+benchmarks/bench_warehouse.py); the views are recreated in the same transaction
+because a view is bound to its table, not its name (dropping the old tables
+drops their views, so none can be left behind on old data).
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ from mission_platform.warehouse.schema import (
     CORE,
     CORE_TABLES,
     PUBLISHED_TABLES,
+    add_constraints,
     build_tables,
     create_indexes,
-    add_constraints,
-    create_reporting_views,
     ensure_core_tables,
     read_definitions,
     take_writer_lock,
 )
+from mission_platform.warehouse.reporting import create_reporting_views
 from mission_platform.warehouse.transform import REJECTED_COLUMNS, CoreTables
 
 STAGING_SCHEMA = "core_staging"
@@ -183,10 +184,10 @@ def _stage(conn: psycopg.Connection, tables: CoreTables, timings: dict[str, floa
     started = time.perf_counter()
     copied_rows: dict[str, int] = {}
     for table, frame in tables.frames().items():
-        others = frame["export_id"].ne(tables.export_id)
-        if others.any():
+        foreign = frame["export_id"].ne(tables.export_id)
+        if foreign.any():
             raise WarehouseLoadError(
-                f"export {tables.export_id}: {int(others.sum())} rows of core.{table} carry another export_id")
+                f"export {tables.export_id}: {int(foreign.sum())} rows of core.{table} carry another export_id")
         # The export id is the same on every row: the column default fills it in on the
         # server rather than sending it a million times.
         target = _table(table, STAGING_SCHEMA)
@@ -194,9 +195,7 @@ def _stage(conn: psycopg.Connection, tables: CoreTables, timings: dict[str, floa
             target, sql.Literal(tables.export_id)))
         try:
             copied = copy_frame(conn, target, frame.drop(columns="export_id"), freeze=True)
-        except psycopg.errors.DataError as exc:
-            raise _load_error(tables.export_id, table, exc) from exc
-        except psycopg.errors.IntegrityError as exc:
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
             raise _load_error(tables.export_id, table, exc) from exc
         if copied != len(frame):
             raise WarehouseLoadError(

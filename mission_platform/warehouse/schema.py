@@ -21,6 +21,8 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
+from mission_platform.warehouse.reporting import create_reporting_views
+
 log = logging.getLogger(__name__)
 
 CORE = "core"
@@ -201,18 +203,6 @@ def ensure_core_tables(conn: psycopg.Connection) -> None:
     current = read_definitions(conn, CORE, CORE_TABLES)
     for table in CORE_TABLES:
         _evolve(conn, table, current[table], wanted[table])
-
-
-def create_reporting_views(conn: psycopg.Connection) -> None:
-    """(Re)create the ``reporting`` views: the reporting module's job, called inside our transactions."""
-    try:
-        from mission_platform.warehouse.reporting import create_reporting_views as create
-    except ModuleNotFoundError as exc:
-        # Until the reporting module lands, the core stage works without views.
-        if exc.name != "mission_platform.warehouse.reporting":
-            raise
-        return
-    create(conn)
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
