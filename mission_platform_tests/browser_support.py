@@ -60,6 +60,9 @@ RUN_STATUSES = {"Queued", "Not started", "Starting", "Started", "Success", "Fail
 FINAL_RUN_STATUSES = {"Success", "Failure", "Canceled"}
 RUN_STATUS_TAG = "(//div[contains(@class, 'PageHeader')]//div[contains(@class, 'BaseTag')])[1]"
 
+# Shown about a second after the first page of a fresh instance loads; may cover what a test wants to click.
+COMMUNITY_DIALOG_SKIP = "//button[normalize-space() = 'Skip']"
+
 LOCAL_INSTANCE_YAML = """\
 # Runs start as soon as they are launched, without a daemon (which would also tick the lake sensor).
 run_coordinator:
@@ -167,6 +170,7 @@ def click(driver: WebDriver, xpath: str, timeout: float, what: str) -> None:
     """Click the first visible element matching ``xpath`` once it can take the click."""
 
     def clicked(d: WebDriver) -> bool:
+        skip_community_dialog(d)
         for element in visible(d, xpath):
             if element.is_enabled():
                 element.click()
@@ -176,12 +180,20 @@ def click(driver: WebDriver, xpath: str, timeout: float, what: str) -> None:
     wait_for(driver, clicked, timeout, what)
 
 
+def skip_community_dialog(driver: WebDriver) -> bool:
+    """Click Skip on the "Join the Dagster community" dialog if it shows; True once none shows."""
+    for button in visible(driver, COMMUNITY_DIALOG_SKIP):
+        button.click()
+    return not visible(driver, COMMUNITY_DIALOG_SKIP)
+
+
 def dismiss_community_dialog(driver: WebDriver, timeout: float = 10.0) -> None:
-    """A fresh instance greets the first page with a "Join the Dagster community" dialog: skip it if it comes."""
+    """A fresh instance greets its first page with that dialog: wait for it, skip it."""
     try:
-        click(driver, "//button[normalize-space() = 'Skip']", timeout, "Skip")
+        wait_for(driver, lambda d: visible(d, COMMUNITY_DIALOG_SKIP), timeout, "the community dialog")
     except TimeoutError:
         return
+    wait_for(driver, skip_community_dialog, timeout, "the community dialog closing")
 
 
 def run_status(driver: WebDriver) -> str | None:

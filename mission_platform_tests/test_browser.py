@@ -58,6 +58,11 @@ def materialised_keys(instance: dg.DagsterInstance, run_id: str) -> dict[dg.Asse
     }
 
 
+def evaluated_checks(instance: dg.DagsterInstance, run_id: str) -> set[dg.AssetCheckKey]:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=1000)
+    return {record.event_log_entry.dagster_event.event_specific_data.asset_check_key for record in records.records}
+
+
 def test_the_ui_shows_every_layer_and_materialises_an_export(pipeline_env, tmp_path, monkeypatch):
     from mission_platform.definitions import defs
 
@@ -66,6 +71,9 @@ def test_the_ui_shows_every_layer_and_materialises_an_export(pipeline_env, tmp_p
     home = tmp_path / "dagster_home"
     write_local_instance(home)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
+    # Every step in the run's own process: the multiprocess default starts a fresh Python that imports the
+    # project for each of the 25 steps, which says nothing about the UI and took over 5 minutes on 2 busy cores.
+    monkeypatch.setenv("MISSION_EXECUTOR", "in_process")
     copy_export(EXAMPLE_EXPORT, Path(pipeline_env["lake_url"]), EXAMPLE_EXPORT_ID)
     asset_graph = defs.resolve_asset_graph()
     expected = {
@@ -108,8 +116,13 @@ def test_the_ui_shows_every_layer_and_materialises_an_export(pipeline_env, tmp_p
                 click(browser, f"//div[@title = '{EXAMPLE_EXPORT_ID}']", PAGE_TIMEOUT, f"partition {EXAMPLE_EXPORT_ID}")
                 click(browser, "//*[starts-with(normalize-space(text()), 'Launch runs to materialize')]", PAGE_TIMEOUT,
                       "the dialog's title (closes the partition list)")
-                wait_for(browser, lambda d: visible(d, "//*[normalize-space(text()) = '1 partition']"), PAGE_TIMEOUT,
-                         "1 partition selected")
+                wait_for(
+                    browser,
+                    lambda d: visible(d, "//*[normalize-space(text()) = '1 partition']")
+                    and not visible(d, "//input[@placeholder = 'Filter partitions']"),
+                    PAGE_TIMEOUT,
+                    "1 partition selected and the partition list closed",
+                )
                 browser.save_screenshot(str(OUTPUT / "02-launch-dialog.png"))
                 click(browser, "//button[normalize-space() = 'Launch 1 run']", PAGE_TIMEOUT, "Launch 1 run")
 
@@ -149,6 +162,7 @@ def test_the_ui_shows_every_layer_and_materialises_an_export(pipeline_env, tmp_p
         assert stored.status == dg.DagsterRunStatus.SUCCESS
         assert stored.tags["dagster/partition"] == EXAMPLE_EXPORT_ID
         assert materialised_keys(instance, run.run_id) == expected
+        assert evaluated_checks(instance, run.run_id) == asset_graph.asset_check_keys
 
     with psycopg.connect(pipeline_env["warehouse_url"]) as conn:
         loaded = conn.execute("SELECT count(*) FROM core.missions WHERE export_id = %s", (EXAMPLE_EXPORT_ID,)).fetchone()[0]
