@@ -282,6 +282,7 @@ def test_free_text_is_scrubbed_of_names_contacts_and_ids():
         2: "voir page 5b0c2d9e8f7a41b3a6c4d2e1f0a9b8c7",                # a Notion page id
         3: "client de l'Hôtel des Arts, 12 rue des Beaux-Arts",        # a hotel name and address
         4: "joindre le 01 45 67 89 00 ou contact@autre-hotel.fr",       # contacts of nobody in the export
+        5: "vu Hôtel des Arts (https://www.notion.so/Hotel-des-Arts-5b0c2d9e8f7a41b3a6c4d2e1f0a9b8c7?pvs=21)",
     }
     for row, text in texts.items():
         raw["missions"].loc[row, "overtime_text"] = text
@@ -295,8 +296,9 @@ def test_free_text_is_scrubbed_of_names_contacts_and_ids():
     assert out[2] == "voir page [masqué]"
     assert out[3] == f"client de l'{arts}, {arts_address}"
     assert out[4] == "joindre le [téléphone] ou [email]"
+    assert out[5] == f"vu {arts} ([lien])"  # a Notion relation cell: title and link
     assert out[7] == "resté pour aider"  # nothing personal: untouched
-    assert result.stats.scrubbed_cells[("missions", "overtime_text")] == 5
+    assert result.stats.scrubbed_cells[("missions", "overtime_text")] == 6
     assert find_leaks(raw, result.frames()).total == 0
 
 
@@ -304,6 +306,7 @@ def test_set_aside_rows_are_anonymised_like_the_others():
     raw = example_raw()
     raw["missions"].loc[6, "date_text"] = "13/04 appeler Yanis Benali 06 12 34 56 78"
     raw["missions"].loc[6, "reject_reason"] = "missing hotel; extra Yanis Benali"
+    raw["missions"].loc[10, "reject_reason"] = "duplicate of Hotel-des-Arts-5b0c2d9e8f7a41b3a6c4d2e1f0a9b8c7"
     raw["hotels"] = pd.concat([raw["hotels"], hotels_frame([
         ("HOT-1", "Hôtel des Arts (doublon)", "12 rue des Beaux-Arts", "75006", "Paris", "Opera", 28.0, "client", "tel 06 99 88 77 66"),
     ]).assign(row_number=6, reject_reason="duplicate id HOT-1")], ignore_index=True)
@@ -314,6 +317,7 @@ def test_set_aside_rows_are_anonymised_like_the_others():
     row = result.missions.loc[6]
     assert row["date_text"] == f"13/04 appeler {yanis} [téléphone]"
     assert row["reject_reason"] == f"missing hotel; extra {yanis}"
+    assert result.missions.loc[10, "reject_reason"] == "duplicate of Hotel-des-Arts-[masqué]"  # a page id glued in a slug
     twin = result.hotels.iloc[-1]
     assert twin["reject_reason"] == "duplicate id HOT-1" and pd.isna(twin["notes"])
     assert twin["address"] == pseudonym_of(result, "hotels", "hotel_id", "HOT-1", "address")

@@ -62,6 +62,8 @@ def test_a_real_name_left_in_free_text_is_caught_without_being_shown(export):
         ("hotels", "notes", "rappeler en mai", ("hotels", "notes")),                  # HOT-3's notes, whole
         ("hotels", "name", "  HÔTEL des ARTS ", ("hotels", "name")),                  # case, accents, spaces
         ("missions", "date_text", "vu au 12 rue des Beaux-Arts hier", ("hotels", "address")),
+        # A page id glued to its slug, as in a Notion link, counts although it is not a word by itself.
+        ("missions", "invoice", "notion.so/Hotel-des-Arts-5B0C2D9E8F7A41B3A6C4D2E1F0A9B8C7?pvs=21", ("missions", "hotel_page_id")),
     ],
 )
 def test_each_kind_of_personal_value_is_caught_anywhere(export, source, column, value, origin):

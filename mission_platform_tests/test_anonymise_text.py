@@ -87,8 +87,9 @@ def test_contact_patterns():
     ]))
     assert phones == ["+33 (0)6 12 34 56 80", "06 12 34 56 78", "06.12.34.56.79"]
     assert emails == ["a.b@c.fr", "x_y@z.example.org"]
-    assert replace_contacts(pa.array(["06 12 34 56 78 / a@b.fr", "04/03/2024 07:00"])).to_pylist() == [
-        "[téléphone] / [email]", "04/03/2024 07:00"]
+    assert replace_contacts(pa.array([
+        "06 12 34 56 78 / a@b.fr", "04/03/2024 07:00", "X (https://www.notion.so/X-0e1d2c3b4a5968778695a4b3c2d1e0f9?pvs=21)",
+    ])).to_pylist() == ["[téléphone] / [email]", "04/03/2024 07:00", "X ([lien])"]
     variants = {words_of(v) for v in phone_variants("+33 6 12 34 56 78")}
     assert variants >= {"06 12 34 56 78", "0612345678", "33 6 12 34 56 78", "33612345678", "06-12-34-56-78"}
     assert phone_variants("+44 20 7946 0958") == ["+44 20 7946 0958"]

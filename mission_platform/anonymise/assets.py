@@ -1,22 +1,24 @@
 """Anonymised assets: the shareable data set, written to ``anonymised/<export_id>/``.
 
-The frames are scanned for leaks before they are returned, so a frame holding
-personal data is never written to the shareable area; the blocking checks
-below scan the written Parquet files again, and stop everything downstream
-when they find anything.
+The frames are scanned for leaks before they are written, so a frame holding
+personal data never reaches the shareable area; the blocking checks then scan
+the written Parquet files again and stop everything downstream when they find
+anything. Checks run in the same step as the asset: one process reads the
+raw frames once for all of them.
 """
 
+import io
 
 import dagster as dg
 import pandas as pd
 
-from mission_platform.anonymise import anonymise_export, find_leaks
-from mission_platform.lake_io import frame_key
+from mission_platform.anonymise import LeakChecker, anonymise_export
 from mission_platform.freshness import layer_freshness
+from mission_platform.lake_io import frame_key
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
-from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import LakeResource
+from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.schemas import SOURCES
 from mission_platform.settings import ConfigurationError, anonymisation_key, demo_profile_from_env
 
@@ -28,30 +30,57 @@ def leak_metadata(report) -> dict[str, object]:
     return {
         "leaks": dg.MetadataValue.int(int(report.total)),
         "leaks_by_column": dg.MetadataValue.json({f"{s}.{c}": int(n) for (s, c), n in report.by_column.items()}),
+        "cells_checked": dg.MetadataValue.int(int(report.cells_checked)),
     }
 
 
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 @dg.multi_asset(
-    outs={
-        name: dg.AssetOut(
+    specs=[
+        dg.AssetSpec(
+            name,
             group_name="anonymised",
-            io_manager_key="anonymised_io_manager",
             kinds={"pandas", "parquet"},
+            deps=[f"notion_{source}"],
             freshness_policy=layer_freshness(),
-            description=f"{source.capitalize()} of one export with stable keyed pseudonyms and contact details removed: the shareable data set.",
+            description=f"{source.capitalize()} of one export with stable keyed pseudonyms and contact details removed: "
+            "the shareable data set.",
+            metadata={"lake_path": f"anonymised/<export_id>/{source}.parquet"},
         )
         for source, name in ANONYMISED_ASSETS.items()
-    },
+    ],
+    check_specs=[
+        spec
+        for name in ANONYMISED_ASSETS.values()
+        for spec in (
+            dg.AssetCheckSpec(
+                "no_personal_data", asset=name, blocking=True,
+                description="No original name, address, phone, e-mail or Notion page id in the written Parquet file "
+                "(set-aside rows included), as a whole cell or as a run of whole words.",
+            ),
+            dg.AssetCheckSpec(
+                "rows_preserved", asset=name, blocking=True,
+                description="With the public-demo profile off, anonymisation drops no row.",
+            ),
+        )
+    ],
     ins={f"notion_{source}": dg.AssetIn(key=f"notion_{source}") for source in SOURCES},
     partitions_def=exports_partitions,
 )
 def anonymised_export(
     context: dg.AssetExecutionContext,
+    lake: LakeResource,
     notion_missions: pd.DataFrame,
     notion_hotels: pd.DataFrame,
     notion_extras: pd.DataFrame,
 ):
     with retry_step_on_transient_faults():
+        export_id = context.partition_key
         try:
             key = anonymisation_key()
             profile = demo_profile_from_env()
@@ -60,77 +89,42 @@ def anonymised_export(
         raw = {"missions": notion_missions, "hotels": notion_hotels, "extras": notion_extras}
         result = anonymise_export(notion_missions, notion_hotels, notion_extras, key=key, profile=profile)
         frames = {"missions": result.missions, "hotels": result.hotels, "extras": result.extras}
-        report = find_leaks(raw, frames)
-        if report.total:
+        checker = LeakChecker(raw)
+        before_writing = checker.check_frames(frames)
+        if before_writing.total:
             raise dg.Failure(
-                description=f"export {context.partition_key}: anonymisation left {report.total} personal values; nothing was written",
-                metadata=leak_metadata(report),
+                description=f"export {export_id}: anonymisation left {before_writing}; nothing was written",
+                metadata=leak_metadata(before_writing),
             )
+        written = {source: _parquet_bytes(frame) for source, frame in frames.items()}
+        for source, data in written.items():
+            lake.write_bytes(frame_key("anonymised", export_id, source), data)
         for source, frame in frames.items():
-            yield dg.Output(
-                frame,
-                output_name=ANONYMISED_ASSETS[source],
+            name = ANONYMISED_ASSETS[source]
+            yield dg.MaterializeResult(
+                asset_key=name,
                 metadata=frame_metadata(
                     frame,
                     **reasons_metadata(frame),
                     rows_read=dg.MetadataValue.int(len(raw[source])),
                     public_demo_profile=dg.MetadataValue.bool(profile.enabled),
+                    lake_path=dg.MetadataValue.path(lake.location(frame_key("anonymised", export_id, source))),
                 ),
             )
-
-
-def _leak_check(source: str):
-    @dg.asset_check(
-        asset=ANONYMISED_ASSETS[source],
-        name="no_personal_data",
-        blocking=True,
-        description="No original name, address, phone, e-mail or Notion page id in the written Parquet file, "
-        "as a whole cell or as a run of whole words.",
-        additional_ins={f"notion_{s}": dg.AssetIn(key=f"notion_{s}") for s in SOURCES},
-        partitions_def=exports_partitions,
-    )
-    def check(
-        context: dg.AssetCheckExecutionContext,
-        lake: LakeResource,
-        notion_missions: pd.DataFrame,
-        notion_hotels: pd.DataFrame,
-        notion_extras: pd.DataFrame,
-    ) -> dg.AssetCheckResult:
-        written = lake.read_parquet(frame_key("anonymised", context.partition_key, source))
-        raw = {"missions": notion_missions, "hotels": notion_hotels, "extras": notion_extras}
-        report = find_leaks(raw, {source: written})
-        return dg.AssetCheckResult(
-            passed=report.total == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata=leak_metadata(report),
-        )
-
-    return check
-
-
-def _row_count_check(source: str):
-    @dg.asset_check(
-        asset=ANONYMISED_ASSETS[source],
-        name="rows_preserved",
-        blocking=True,
-        description="With the public-demo profile off, anonymisation drops no row.",
-        additional_ins={"raw": dg.AssetIn(key=f"notion_{source}")},
-        partitions_def=exports_partitions,
-    )
-    def check(context: dg.AssetCheckExecutionContext, lake: LakeResource, raw: pd.DataFrame) -> dg.AssetCheckResult:
-        written = lake.read_parquet(frame_key("anonymised", context.partition_key, source))
-        profile_on = demo_profile_from_env().enabled
-        return dg.AssetCheckResult(
-            passed=profile_on or len(written) == len(raw),
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "rows_read": dg.MetadataValue.int(len(raw)),
-                "rows_anonymised": dg.MetadataValue.int(len(written)),
-                "sampled_out_by_public_demo": dg.MetadataValue.int(len(raw) - len(written) if profile_on else 0),
-            },
-        )
-
-    return check
-
-
-anonymised_checks = [make(source) for source in SOURCES for make in (_leak_check, _row_count_check)]
+        for source, frame in frames.items():
+            name = ANONYMISED_ASSETS[source]
+            # The files as written, read back from the lake: what would be shared.
+            report = checker.check_parquet({source: lake.read_bytes(frame_key("anonymised", export_id, source))})
+            yield dg.AssetCheckResult(asset_key=name, check_name="no_personal_data", passed=report.total == 0,
+                                      metadata=leak_metadata(report))
+            sampled_out = len(raw[source]) - len(frame)
+            yield dg.AssetCheckResult(
+                asset_key=name,
+                check_name="rows_preserved",
+                passed=sampled_out == 0 or profile.enabled,
+                metadata={
+                    "rows_read": dg.MetadataValue.int(len(raw[source])),
+                    "rows_anonymised": dg.MetadataValue.int(len(frame)),
+                    "sampled_out_by_public_demo": dg.MetadataValue.int(sampled_out),
+                },
+            )

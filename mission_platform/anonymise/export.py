@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -24,7 +25,7 @@ from mission_platform.anonymise.demo import apply_demo_profile
 from mission_platform.anonymise.originals import FREE_TEXT_COLUMNS, PersonalIndex
 from mission_platform.anonymise.pseudonyms import KIND_COLUMNS, assign_pseudonyms
 from mission_platform.anonymise.scrub import replacement_for, scrub_column
-from mission_platform.anonymise.text import StringColumns, canonical
+from mission_platform.anonymise.text import StringColumns, canonical, decode
 from mission_platform.schemas import ANONYMISED, PARSED, SOURCES, conform
 from mission_platform.settings import DemoProfile
 
@@ -94,26 +95,31 @@ def anonymise_export(
     for source in SOURCES:
         frame = columns[source].frame
         set_aside = frame["reject_reason"].notna().to_numpy()
-        new: dict[str, pa.Array] = {}
-        for kind, (kind_source, column) in KIND_COLUMNS.items():
-            if kind_source == source:
-                new[column] = pseudonyms.apply(columns[source][column], kind)
+        new: dict[str, pd.Series] = {}
         for column, dtype in ANONYMISED[source].items():
-            if dtype != "string" or column in new or (source, column) == ("hotels", "notes"):
+            if dtype != "string":
                 continue
-            scrubbed_column, scrubbed[(source, column)] = scrub_column(
-                columns[source][column],
-                free_text=column in FREE_TEXT_COLUMNS[source],
-                set_aside=set_aside,
-                index=index,
-                replacement=replacement,
-            )
-            if scrubbed_column is not None:
-                new[column] = scrubbed_column
-        frame = frame.assign(**{c: pd.Series(v.to_pandas(), index=frame.index, dtype="string") for c, v in new.items()})
-        if source == "hotels":
-            frame["notes"] = pd.Series(pd.NA, index=frame.index, dtype="string")
-        out[source] = conform(frame, ANONYMISED[source]).reset_index(drop=True)
+            values, codes = columns[source].encoded(column)
+            if (source, column) in KIND_COLUMNS.values():
+                kind = next(k for k, where in KIND_COLUMNS.items() if where == (source, column))
+                values = pseudonyms.apply(values, kind)
+            elif (source, column) == ("hotels", "notes"):
+                values = pa.array([], pa.large_string())
+                codes = np.full(len(frame), -1)
+            else:
+                values, scrubbed[(source, column)] = scrub_column(
+                    values, codes,
+                    free_text=column in FREE_TEXT_COLUMNS[source],
+                    set_aside=set_aside,
+                    index=index,
+                    replacement=replacement,
+                )
+                if values is None:
+                    continue
+            new[column] = pd.Series(decode(values, codes).to_pandas(), index=frame.index, dtype="string")
+        # Built column by column without copying the untouched ones; conform casts and orders.
+        assembled = pd.DataFrame({c: new[c] if c in new else frame[c] for c in ANONYMISED[source]}, copy=False)
+        out[source] = conform(assembled, ANONYMISED[source]).reset_index(drop=True)
 
     stats = AnonymisationStats(
         rows_read={s: len(raw[s]) for s in SOURCES},

@@ -3,7 +3,7 @@
 Every string cell of the anonymised frames (set-aside rows included) is
 searched for every original of the raw frames (``originals``: personal
 columns, page ids, phone numbers and e-mail addresses), as the whole cell or
-as a run of whole words, after normalisation. Numbers, dates and booleans
+as a run of whole words, after normalisation; page ids also inside words. Numbers, dates and booleans
 cannot hold a name and are not searched. The report gives counts per column
 and per origin, never the values themselves.
 """
@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mission_platform.anonymise.originals import ORIGINS, PersonalIndex, string_columns
-from mission_platform.anonymise.text import to_strings
+from mission_platform.anonymise.text import encode, to_strings
 
 METADATA_COLUMN = "(parquet metadata)"
 
@@ -59,7 +58,7 @@ class LeakChecker:
 
     def check_frames(self, anonymised: Mapping[str, pd.DataFrame]) -> LeakReport:
         return self._report(
-            (source, column, to_strings(frame[column]))
+            (source, column, *encode(to_strings(frame[column])))
             for source, frame in anonymised.items()
             for column in string_columns(frame)
         )
@@ -75,27 +74,28 @@ class LeakChecker:
                     if pa.types.is_dictionary(column.type):
                         column = column.cast(column.type.value_type)
                     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-                        yield source, name, column.combine_chunks().cast(pa.large_string())
+                        yield source, name, *encode(column.combine_chunks())
                 metadata = table.schema.metadata or {}
                 texts = [*table.column_names, *(v.decode("utf-8", "replace") for v in metadata.values())]
-                yield source, METADATA_COLUMN, pa.array(texts, pa.large_string())
+                yield source, METADATA_COLUMN, *encode(pa.array(texts, pa.large_string()))
 
         return self._report(columns())
 
-    def _report(self, columns: Iterable[tuple[str, str, pa.Array]]) -> LeakReport:
+    def _report(self, columns: Iterable[tuple[str, str, pa.Array, np.ndarray]]) -> LeakReport:
+        """``columns``: (source, column, distinct values, per-row codes) to search."""
         by_column: dict[tuple[str, str], int] = {}
         by_origin: dict[tuple[str, str], int] = {}
         checked = 0
-        for source, column, values in columns:
-            encoded = pc.dictionary_encode(values)
-            codes = encoded.indices.fill_null(-1).to_numpy()
-            cells = np.bincount(codes[codes >= 0], minlength=len(encoded.dictionary))
+        for source, column, values, codes in columns:
+            cells = np.bincount(codes[codes >= 0], minlength=len(values))
             checked += int(cells.sum())
-            matches = self.index.match(encoded.dictionary)
-            if matches.doc.size == 0:
+            matches = self.index.match(values)
+            glued, glued_origins = self.index.page_ids_inside(values)
+            if matches.doc.size == 0 and glued.size == 0:
                 continue
-            origins = np.zeros(len(encoded.dictionary), dtype=np.int64)
+            origins = np.zeros(len(values), dtype=np.int64)
             np.bitwise_or.at(origins, matches.doc, self.index.origins[matches.original])
+            np.bitwise_or.at(origins, glued, glued_origins)
             leaked = origins != 0
             by_column[(source, column)] = int(cells[leaked].sum())
             for bit, origin in enumerate(ORIGINS):

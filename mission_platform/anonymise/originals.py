@@ -7,11 +7,14 @@ usual other spellings of each phone number. A string *holds* an original when
 the original's words appear in it as a run of whole words (see ``text``),
 which includes being the whole string.
 
-Two rules keep ordinary words from counting as personal data:
-
 - A one-word original shorter than ``MIN_RUN_WORD_CHARS`` characters (a hotel
   called ``Lys``, a note reading ``ok``) counts only as a whole string: as a
   word inside a longer text it is too likely to be that ordinary word.
+- Page ids are also found inside a word (``Hotel-des-Arts-<id>`` in a Notion
+  URL), as 32 hexadecimal digits anywhere.
+
+And two rules keep ordinary words from counting as personal data:
+
 - An original that is also a value, a comma-separated item or a word of a
   public column of a kept row (a city, a postal code, a software, a status)
   is not personal by itself: a hotel named ``Paris`` does not make every hotel
@@ -34,7 +37,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mission_platform.anonymise.text import StringColumns, canonical, find_contacts, phone_variants, tokenise
+from mission_platform.anonymise.text import (
+    HEX_ID_PATTERN,
+    StringColumns,
+    canonical,
+    find_contacts,
+    hex_runs,
+    phone_variants,
+    tokenise,
+)
 from mission_platform.schemas import PERSONAL_COLUMNS
 
 MIN_RUN_WORD_CHARS = 4
@@ -59,6 +70,7 @@ ORIGINS: tuple[tuple[str, str], ...] = (
     ("text", "email"),
 )
 _BIT = {origin: 1 << i for i, origin in enumerate(ORIGINS)}
+_PAGE_ID_BITS = _BIT[("missions", "hotel_page_id")] | _BIT[("missions", "extra_page_id")]
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -104,6 +116,9 @@ class PersonalIndex:
         chars = np.asarray(pc.utf8_length(self.words), dtype=np.int64)
         anywhere = (lengths >= 2) | (chars >= MIN_RUN_WORD_CHARS)
         self._ids, self._offsets = ids, offsets
+        # Page ids are also searched inside words: Notion glues them to the page's slug in URLs.
+        hex_ids = np.flatnonzero(np.asarray(pc.match_substring_regex(words, f"^{HEX_ID_PATTERN}$"), dtype=bool))
+        self._page_ids = {words[int(i)].as_py(): int(origins[i]) for i in hex_ids if origins[i] & _PAGE_ID_BITS}
 
         # One-word originals: direct look-up tables over the vocabulary.
         self._whole_of_id = np.full(len(self.vocab), -1, dtype=np.int64)
@@ -252,8 +267,25 @@ class PersonalIndex:
         doc = parents[pos]
         return Matches(doc, pos - offsets[doc], np.full(pos.size, n, np.int64), owner.astype(np.int64))
 
+    def is_page_id(self, text: str) -> bool:
+        return text.lower() in self._page_ids
+
+    def page_ids_inside(self, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """The strings holding a page id anywhere, even glued to other characters: (strings, origin bits)."""
+        if not self._page_ids:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        candidates = np.flatnonzero(np.asarray(pc.match_substring_regex(values, HEX_ID_PATTERN), dtype=bool))
+        docs, bits = [], []
+        for doc in candidates:
+            found = [self._page_ids[h] for h in hex_runs(values[int(doc)].as_py()) if h in self._page_ids]
+            if found:
+                docs.append(doc)
+                bits.append(np.bitwise_or.reduce(found))
+        return np.array(docs, dtype=np.int64), np.array(bits, dtype=np.int64)
+
     def holds_any(self, values: pa.Array) -> np.ndarray:
-        """Per string of ``values``: does it hold an original?"""
+        """Per string of ``values``: does it hold an original (a run of its words, or a page id inside)?"""
         out = np.zeros(len(values), dtype=bool)
         out[self.match(values).doc] = True
+        out[self.page_ids_inside(values)[0]] = True
         return out

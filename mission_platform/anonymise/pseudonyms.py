@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mission_platform.anonymise.originals import PersonalIndex
 from mission_platform.anonymise.pools import POOLS, render
@@ -60,11 +59,9 @@ class Pseudonyms:
         return f"Pseudonyms({counts}, redrawn={self.redrawn})"
 
     def apply(self, values: pa.Array, kind: str) -> pa.Array:
-        """``values`` with each one replaced by its pseudonym (blank values become null)."""
-        encoded = pc.dictionary_encode(values)
-        words = pd.Series(canonical(encoded.dictionary).to_numpy(zero_copy_only=False))
-        fakes = pa.array(words.map(self.by_kind[kind]).to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-        return pc.take(fakes, encoded.indices)
+        """Distinct ``values`` replaced by their pseudonyms (blank values become null)."""
+        words = pd.Series(canonical(values).to_numpy(zero_copy_only=False))
+        return pa.array(words.map(self.by_kind[kind]).to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
 
 
 def assign_pseudonyms(originals: Mapping[str, list[str]], *, key: bytes, index: PersonalIndex) -> Pseudonyms:

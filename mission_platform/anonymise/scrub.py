@@ -4,18 +4,21 @@ Every string column that anonymisation keeps goes through here (identifiers
 and categories included: a set-aside row may hold anything anywhere), one
 distinct value at a time:
 
-1. In free-text columns, and in every column of a set-aside row, phone
-   numbers and e-mail addresses are replaced by ``[téléphone]`` / ``[email]``
-   by pattern, whether or not they belong to someone in the export.
+1. In free-text columns, and in every column of a set-aside row, links,
+   e-mail addresses and phone numbers are replaced by ``[lien]``,
+   ``[email]`` / ``[téléphone]`` by pattern, whether or not they belong to
+   someone in the export.
 2. Each original held as a run of whole words (``originals``) is replaced by
    its pseudonym (a person's or hotel's name, a hotel's address) or by a
-   placeholder (phones, e-mails, anything else personal).
+   placeholder (phones, e-mails, anything else personal); a page id glued
+   inside a word is replaced by ``[masqué]``.
 3. A value that still holds an original after that (a replacement can form a
    new run with its neighbours) is replaced whole by ``[masqué]``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -27,6 +30,7 @@ from mission_platform.anonymise.pseudonyms import KIND_COLUMNS, Pseudonyms
 from mission_platform.anonymise.text import (
     EMAIL_PLACEHOLDER,
     PHONE_PLACEHOLDER,
+    hex_runs,
     mapped_chars,
     replace_contacts,
 )
@@ -85,6 +89,14 @@ def _replace_runs(text: str, hits: Matches, replacement: Callable[[int], str]) -
     return text
 
 
+def _mask_page_ids(text: str, index: PersonalIndex) -> str:
+    """Page ids glued inside words (``Hotel-X-<id>``) replaced by the placeholder."""
+    for page_id in hex_runs(text):
+        if index.is_page_id(page_id):
+            text = re.sub(page_id, PLACEHOLDER, text, flags=re.IGNORECASE)
+    return text
+
+
 def scrub_values(
     values: pa.Array, contacts: np.ndarray, *, index: PersonalIndex, replacement: Callable[[int], str]
 ) -> pa.Array:
@@ -93,7 +105,8 @@ def scrub_values(
     if contacts.any():
         values = pc.replace_with_mask(values, pa.array(contacts), replace_contacts(values.filter(pa.array(contacts))))
     matches = index.match(values)
-    docs = np.unique(matches.doc)
+    glued = index.page_ids_inside(values)[0]
+    docs = np.union1d(matches.doc, glued)
     if docs.size:
         order = np.argsort(matches.doc, kind="stable")
         sorted_docs = matches.doc[order]
@@ -102,7 +115,7 @@ def scrub_values(
         for doc, lo, hi in zip(docs, *bounds):
             part = order[lo:hi]
             hits = Matches(matches.doc[part], matches.start[part], matches.length[part], matches.original[part])
-            texts.append(_replace_runs(values[int(doc)].as_py(), hits, replacement))
+            texts.append(_mask_page_ids(_replace_runs(values[int(doc)].as_py(), hits, replacement), index))
         replaced = pa.array(texts, type=pa.large_string())
         still = index.holds_any(replaced)
         replaced = pc.if_else(pa.array(still), pa.scalar(PLACEHOLDER, pa.large_string()), replaced)
@@ -114,20 +127,21 @@ def scrub_values(
 
 def scrub_column(
     values: pa.Array,
+    codes: np.ndarray,
     *,
     free_text: bool,
     set_aside: np.ndarray,
     index: PersonalIndex,
     replacement: Callable[[int], str],
 ) -> tuple[pa.Array | None, int]:
-    """Scrub one column (see the module doc): the new column, or None when nothing changed; cells changed."""
-    encoded = pc.dictionary_encode(values)
-    codes = encoded.indices.fill_null(-1).to_numpy()
-    contacts = np.full(len(encoded.dictionary), free_text, dtype=bool)
+    """Scrub one column given as (distinct values, per-row codes), see the module doc.
+
+    Returns the new distinct values, or None when nothing changed, and how many cells changed.
+    """
+    contacts = np.full(len(values), free_text, dtype=bool)
     contacts[codes[set_aside & (codes >= 0)]] = True
-    original = encoded.dictionary.cast(pa.large_string())
-    scrubbed = scrub_values(original, contacts, index=index, replacement=replacement)
-    changed = np.asarray(pc.not_equal(original, scrubbed), dtype=bool)
+    scrubbed = scrub_values(values, contacts, index=index, replacement=replacement)
+    changed = np.asarray(pc.not_equal(values, scrubbed), dtype=bool)
     if not changed.any():
         return None, 0
-    return pc.take(scrubbed, encoded.indices), int(changed[codes[codes >= 0]].sum())
+    return scrubbed, int(changed[codes[codes >= 0]].sum())

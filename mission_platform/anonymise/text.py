@@ -33,8 +33,12 @@ PHONE_PATTERN = (
     r"|\b0[1-9](?:[ .\-]?[0-9]{2}){4}\b"
 )
 EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+# Web links carry page slugs and ids (a Notion relation: "Hôtel X (https://www.notion.so/Hotel-X-<id>?pvs=21)").
+URL_PATTERN = r"https?://[^\s()<>\[\]\"]+"
+HEX_ID_PATTERN = r"[0-9a-fA-F]{32}"
 PHONE_PLACEHOLDER = "[téléphone]"
 EMAIL_PLACEHOLDER = "[email]"
+URL_PLACEHOLDER = "[lien]"
 
 
 @lru_cache(maxsize=None)
@@ -107,9 +111,10 @@ def tokenise(values: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray, np.ndar
             lists = pc.ascii_split_whitespace(tokens)
             tokens, parents = pc.list_flatten(lists), parents[np.asarray(pc.list_parent_indices(lists), dtype=np.int64)]
     real = np.asarray(pc.not_equal(tokens, ""), dtype=bool)
-    words, parents = tokens.filter(pa.array(real)), parents[real]
+    if not real.all():
+        tokens, parents = tokens.filter(pa.array(real)), parents[real]
     counts = np.bincount(parents, minlength=len(offsets) - 1)
-    return words, parents, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return tokens, parents, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 def canonical(values: pa.Array) -> pa.LargeStringArray:
@@ -132,32 +137,52 @@ def to_strings(series: pd.Series) -> pa.LargeStringArray:
     return arr.cast(pa.large_string())
 
 
+def encode(values: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray]:
+    """(distinct non-null values, per row the position of its value or -1 for null)."""
+    encoded = pc.dictionary_encode(values)
+    return encoded.dictionary.cast(pa.large_string()), encoded.indices.fill_null(-1).to_numpy()
+
+
+def decode(values: pa.Array, codes: np.ndarray) -> pa.Array:
+    """The per-row array back from ``encode``'s pair (nulls where the code is -1)."""
+    return pc.take(values, pa.array(codes, mask=codes < 0))
+
+
 class StringColumns:
-    """A frame's columns as Arrow strings, each converted once however often it is read."""
+    """A frame's columns as distinct Arrow strings plus per-row codes, each encoded once."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
-        self._arrays: dict[str, pa.LargeStringArray] = {}
-        self._distinct: dict[str, pa.LargeStringArray] = {}
+        self._encoded: dict[str, tuple[pa.LargeStringArray, np.ndarray]] = {}
 
-    def __getitem__(self, column: str) -> pa.LargeStringArray:
-        if column not in self._arrays:
-            self._arrays[column] = to_strings(self.frame[column])
-        return self._arrays[column]
+    def encoded(self, column: str) -> tuple[pa.LargeStringArray, np.ndarray]:
+        if column not in self._encoded:
+            self._encoded[column] = encode(to_strings(self.frame[column]))
+        return self._encoded[column]
 
     def distinct(self, column: str, rows: np.ndarray | None = None) -> pa.LargeStringArray:
         """The column's distinct non-null values (of the rows selected by the mask ``rows``)."""
-        if rows is not None:
-            return pc.drop_null(pc.unique(self[column].filter(pa.array(rows))))
-        if column not in self._distinct:
-            self._distinct[column] = pc.drop_null(pc.unique(self[column]))
-        return self._distinct[column]
+        values, codes = self.encoded(column)
+        if rows is None:
+            return values
+        used = np.zeros(len(values), dtype=bool)
+        used[codes[rows & (codes >= 0)]] = True
+        return values.filter(pa.array(used))
 
 
 def replace_contacts(values: pa.Array) -> pa.Array:
-    """Phone numbers and e-mail addresses (by pattern, known or not) replaced by placeholders."""
-    out = pc.replace_substring_regex(values, EMAIL_PATTERN, EMAIL_PLACEHOLDER)
+    """Links, e-mail addresses and phone numbers (by pattern, known or not) replaced by placeholders."""
+    out = pc.replace_substring_regex(values, URL_PATTERN, URL_PLACEHOLDER)
+    out = pc.replace_substring_regex(out, EMAIL_PATTERN, EMAIL_PLACEHOLDER)
     return pc.replace_substring_regex(out, PHONE_PATTERN, PHONE_PLACEHOLDER)
+
+
+_HEX_RUN_RE = re.compile(f"(?=({HEX_ID_PATTERN}))")
+
+
+def hex_runs(text: str) -> set[str]:
+    """Every 32-hex-digit run in ``text`` (overlapping ones too), lower-cased."""
+    return {m.lower() for m in _HEX_RUN_RE.findall(text)}
 
 
 _PHONE_RE = re.compile(PHONE_PATTERN)
