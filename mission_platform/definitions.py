@@ -5,8 +5,8 @@ Resources are configured from the environment only (see README, Configuration).
 
 import dagster as dg
 
-from mission_platform.anonymise.assets import anonymised_checks, anonymised_export
-from mission_platform.forecast.assets import forecast_backtest, forecast_sane, mission_forecast, weekly_missions
+from mission_platform.anonymise.assets import anonymised_export
+from mission_platform.forecast.assets import forecast_backtest, mission_forecast, weekly_missions
 from mission_platform.lake_io import LakeParquetIOManager
 from mission_platform.notion.assets import notion_export
 from mission_platform.notion.sensors import notion_export_sensor
@@ -14,7 +14,7 @@ from mission_platform.operations.alerts import run_failure_alert
 from mission_platform.operations.jobs import mission_platform_job
 from mission_platform.operations.schedules import weekly_refresh
 from mission_platform.resources import lake_from_env, warehouse_from_env
-from mission_platform.warehouse.assets import core_tables, rejected_rows, reporting_relations, warehouse_checks
+from mission_platform.warehouse.assets import core_tables, rejected_rows, reporting_relations
 
 lake = lake_from_env()
 
@@ -29,7 +29,6 @@ defs = dg.Definitions(
         forecast_backtest,
         reporting_relations,
     ],
-    asset_checks=[*anonymised_checks, *warehouse_checks, forecast_sane],
     jobs=[mission_platform_job],
     schedules=[weekly_refresh],
     sensors=[notion_export_sensor, run_failure_alert],
@@ -37,6 +36,5 @@ defs = dg.Definitions(
         "lake": lake,
         "warehouse": warehouse_from_env(),
         "parsed_io_manager": LakeParquetIOManager(lake=lake, area="parsed"),
-        "anonymised_io_manager": LakeParquetIOManager(lake=lake, area="anonymised"),
     },
 )

@@ -30,8 +30,10 @@ def table_preview(frame: pd.DataFrame, *, max_rows: int = 20) -> dg.MetadataValu
 
 def reasons_metadata(frame: pd.DataFrame) -> dict[str, object]:
     """How many rows were set aside, and why (reasons carry no personal data)."""
+    from mission_platform.notion import reason_kind
+
     reasons = frame["reject_reason"].dropna()
-    counts = reasons.value_counts().sort_index()
+    counts = reason_kind(reasons).value_counts().sort_index()
     return {
         "rows_set_aside": dg.MetadataValue.int(int(len(reasons))),
         "set_aside_by_reason": dg.MetadataValue.json({str(k): int(v) for k, v in counts.items()}),

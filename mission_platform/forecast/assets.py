@@ -93,6 +93,8 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     freshness_policy=layer_freshness(),
     description="core.mission_forecast: the 4-week NPTS forecast (mean, p10, p50, p90) and the extras it takes, kept per as-of week.",
     metadata={"dagster/table_name": "core.mission_forecast"},
+    check_specs=[dg.AssetCheckSpec("forecast_sane", asset="mission_forecast", blocking=True,
+                                   description="Every stored forecast is non-negative with p10 ≤ p50 ≤ p90.")],
 )
 def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with retry_step_on_transient_faults():
@@ -102,7 +104,10 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             predicted = forecast(history, horizon=HORIZON, model=PRODUCTION_MODEL, seed=0)
         except NotEnoughHistory as exc:
             context.log.warning(str(exc))
-            return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
+            return dg.MaterializeResult(
+                metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))},
+                check_results=[_sanity(warehouse)],
+            )
         per_extra = missions_per_active_extra(_published_missions(warehouse), export_date)
         rows = extras_needed(predicted, per_extra)
         booked = future.set_index("week_start")["already_booked"]
@@ -119,7 +124,8 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
                 as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
                 warnings=dg.MetadataValue.json(list(predicted.attrs.get("warnings", []))),
-            )
+            ),
+            check_results=[_sanity(warehouse)],
         )
 
 
@@ -165,9 +171,9 @@ def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         )
 
 
-@dg.asset_check(asset=mission_forecast, name="forecast_sane", blocking=True, description="Forecasts are non-negative and p10 ≤ p50 ≤ p90.")
-def forecast_sane(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def _sanity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     bad = warehouse.query_frame(
         "SELECT count(*) AS n FROM core.mission_forecast WHERE p10 < 0 OR p10 > p50 OR p50 > p90 OR mean < 0"
     )["n"].iloc[0]
-    return dg.AssetCheckResult(passed=int(bad) == 0, metadata={"bad_rows": dg.MetadataValue.int(int(bad))})
+    return dg.AssetCheckResult(check_name="forecast_sane", passed=int(bad) == 0,
+                               metadata={"bad_rows": dg.MetadataValue.int(int(bad))})

@@ -6,18 +6,18 @@ in Dagster means last added, and an older export re-uploaded or rerun later
 must never roll the warehouse back.
 """
 
-
 import os
 
 import dagster as dg
 
 from mission_platform.anonymise.assets import ANONYMISED_ASSETS
 from mission_platform.freshness import layer_freshness
-from mission_platform.lake_io import complete_exports, read_frames
+from mission_platform.lake_io import complete_exports, frame_key, read_frames
 from mission_platform.metadata import frame_metadata
+from mission_platform.notion import reason_kind
 from mission_platform.partitions import exports_partitions
-from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import LakeResource, WarehouseResource
+from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.settings import ConfigurationError, demo_profile_from_env, tariffs_from_env
 from mission_platform.warehouse import load, reporting, schema, transform
 
@@ -33,6 +33,78 @@ def _latest_anonymised(lake: LakeResource) -> str:
     return exports[-1]
 
 
+def max_drop_share() -> float:
+    return float(os.environ.get("MISSION_MAX_ROW_DROP_SHARE", "0.2"))
+
+
+def _check_specs() -> list[dg.AssetCheckSpec]:
+    specs = [
+        dg.AssetCheckSpec("primary_key_unique", asset=table, blocking=True, description=f"core.{table}: no repeated key.")
+        for table in CORE_TABLES
+    ]
+    specs.append(dg.AssetCheckSpec(
+        "relations_resolve", asset="missions", blocking=True,
+        description="Every hotel, extra and software reference points to an existing row.",
+    ))
+    specs += [
+        dg.AssetCheckSpec(
+            "nothing_lost", asset=table, blocking=True,
+            description=f"Rows read from the {source} file = rows in core.{table} + its rows in core.rejected_rows "
+            "(+ rows the public-demo profile sampled out).",
+        )
+        for table, source in TABLE_SOURCE.items()
+    ]
+    specs.append(dg.AssetCheckSpec(
+        "row_counts_not_collapsing", asset="missions",
+        description="Warns when a core table lost more than MISSION_MAX_ROW_DROP_SHARE (default 20 %) of its rows "
+        "against the previous publish.",
+    ))
+    return specs
+
+
+def published_state_checks(lake: LakeResource, conn, export_id: str):
+    """The checks on what is now published: keys, relations, conservation per file, row-count drop."""
+    for table in CORE_TABLES:
+        duplicates = int(load.duplicate_keys(conn, table))
+        yield dg.AssetCheckResult(asset_key=table, check_name="primary_key_unique", passed=duplicates == 0,
+                                  metadata={"duplicate_keys": dg.MetadataValue.int(duplicates)})
+    orphans = load.orphan_references(conn)
+    yield dg.AssetCheckResult(
+        asset_key="missions", check_name="relations_resolve", passed=sum(orphans.values()) == 0,
+        metadata={name: dg.MetadataValue.int(int(n)) for name, n in orphans.items()},
+    )
+    read = {s: lake.read_parquet_row_count(frame_key("parsed", export_id, s)) for s in TABLE_SOURCE.values()}
+    anonymised = {s: lake.read_parquet_row_count(frame_key("anonymised", export_id, s)) for s in TABLE_SOURCE.values()}
+    report = load.conservation(conn, export_id, anonymised).set_index("source")
+    demo = demo_profile_from_env().enabled
+    for table, source in TABLE_SOURCE.items():
+        row = report.loc[source]
+        sampled_out = read[source] - anonymised[source]
+        yield dg.AssetCheckResult(
+            asset_key=table, check_name="nothing_lost",
+            passed=bool(row["ok"]) and (sampled_out == 0 or demo),
+            metadata={
+                "export_id": dg.MetadataValue.text(export_id),
+                "rows_read": dg.MetadataValue.int(int(read[source])),
+                "rows_loaded": dg.MetadataValue.int(int(row["loaded"])),
+                "rows_rejected": dg.MetadataValue.int(int(row["rejected"])),
+                "rows_sampled_out": dg.MetadataValue.int(int(sampled_out)),
+            },
+        )
+    previous, current = load.last_two_publishes(conn)
+    dropped = load.row_count_drop(previous, current, max_drop_share()) if previous else []
+    yield dg.AssetCheckResult(
+        asset_key="missions", check_name="row_counts_not_collapsing", passed=not dropped,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "tables_dropped": dg.MetadataValue.json(dropped),
+            "previous": dg.MetadataValue.json(previous or {}),
+            "current": dg.MetadataValue.json(current or {}),
+            "max_drop_share": dg.MetadataValue.float(max_drop_share()),
+        },
+    )
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -46,10 +118,15 @@ def _latest_anonymised(lake: LakeResource) -> str:
         )
         for table in CORE_TABLES
     ],
+    check_specs=_check_specs(),
     pool="warehouse",
 )
 def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource):
-    """Transform the newest anonymised export into the core tables; COPY into staging; publish in one transaction."""
+    """Transform the newest anonymised export into the core tables, COPY them into staging, publish in one transaction.
+
+    The export's rejected rows are replaced in the same transaction, so the
+    published state always adds up; the checks then read what was published.
+    """
     with retry_step_on_transient_faults():
         export_id = _latest_anonymised(lake)
         try:
@@ -61,22 +138,25 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
         tables = transform.build_core_tables(
             frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs, extra_coeff=extra_coeff
         )
+        rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         with warehouse.connect() as conn:
             schema.ensure_schema(conn)
-        result = load.publish_core_tables(warehouse, tables, export_id=export_id)
+        result = load.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected)
         if tariffs.is_sample:
-            context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
+            context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, "
+                                "EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
         for table in CORE_TABLES:
-            frame = getattr(tables, table)
             yield dg.MaterializeResult(
                 asset_key=table,
                 metadata=frame_metadata(
-                    frame,
+                    getattr(tables, table),
                     export_id=dg.MetadataValue.text(export_id),
                     published=dg.MetadataValue.bool(result.published),
                     sample_tariffs=dg.MetadataValue.bool(tariffs.is_sample),
                 ),
             )
+        with warehouse.connect() as conn:
+            yield from published_state_checks(lake, conn, load.published_export(conn))
 
 
 @dg.asset(
@@ -95,103 +175,16 @@ def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehou
         rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         with warehouse.connect() as conn:
             schema.ensure_schema(conn)
-        with warehouse.connect() as conn:
             load.replace_rejected_rows(conn, export_id, rows)
-        by_source = rows.groupby("source").size()
         return dg.MaterializeResult(
             metadata=frame_metadata(
                 rows,
-                by_source=dg.MetadataValue.json({str(k): int(v) for k, v in by_source.items()}),
-                by_reason=dg.MetadataValue.json({str(k): int(v) for k, v in rows["reason"].value_counts().items()}),
+                by_source=dg.MetadataValue.json({str(k): int(v) for k, v in rows.groupby("source").size().items()}),
+                by_reason=dg.MetadataValue.json(
+                    {str(k): int(v) for k, v in reason_kind(rows["reason"]).value_counts().items()}
+                ),
             )
         )
-
-
-# -- checks on the published core tables ---------------------------------------------------
-
-def _primary_key_check(table: str):
-    with retry_step_on_transient_faults():
-        @dg.asset_check(asset=table, name="primary_key_unique", blocking=True, description=f"core.{table}: no repeated key.")
-        def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-            with warehouse.connect() as conn:
-                duplicates = int(load.duplicate_keys(conn, table))
-            return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicate_keys": dg.MetadataValue.int(duplicates)})
-
-        return check
-
-
-@dg.asset_check(asset="missions", name="relations_resolve", blocking=True, description="Every hotel, extra and software reference points to an existing row.")
-def relations_resolve(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    with warehouse.connect() as conn:
-        orphans = load.orphan_references(conn)
-    return dg.AssetCheckResult(
-        passed=sum(orphans.values()) == 0,
-        metadata={name: dg.MetadataValue.int(int(n)) for name, n in orphans.items()},
-    )
-
-
-def _conservation_check(table: str, source: str):
-    @dg.asset_check(
-        asset=table,
-        name="nothing_lost",
-        blocking=True,
-        description=f"Rows read from the {source} file = rows in core.{table} + rows in core.rejected_rows (+ rows the public-demo profile sampled out).",
-    )
-    def check(lake: LakeResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect() as conn:
-            export_id = load.published_export(conn)
-            if export_id is None:
-                return dg.AssetCheckResult(passed=False, description="nothing is published yet")
-            read = {source: lake.read_parquet_row_count(f"parsed/{export_id}/{source}.parquet")}
-            anonymised = lake.read_parquet_row_count(f"anonymised/{export_id}/{source}.parquet")
-            report = load.conservation(conn, export_id, {source: anonymised}).set_index("source").loc[source]
-        sampled_out = read[source] - anonymised
-        passed = bool(report["ok"]) and (sampled_out == 0 or demo_profile_from_env().enabled)
-        return dg.AssetCheckResult(
-            passed=passed,
-            metadata={
-                "export_id": dg.MetadataValue.text(export_id),
-                "rows_read": dg.MetadataValue.int(int(read[source])),
-                "rows_loaded": dg.MetadataValue.int(int(report["loaded"])),
-                "rows_rejected": dg.MetadataValue.int(int(report["rejected"])),
-                "rows_sampled_out": dg.MetadataValue.int(int(sampled_out)),
-            },
-        )
-
-    return check
-
-
-def max_drop_share() -> float:
-    return float(os.environ.get("MISSION_MAX_ROW_DROP_SHARE", "0.2"))
-
-
-@dg.asset_check(
-    asset="missions",
-    name="row_counts_not_collapsing",
-    description="Warns when a core table lost more than MISSION_MAX_ROW_DROP_SHARE (default 20 %) of its rows against the previous publish.",
-)
-def row_counts_not_collapsing(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    with warehouse.connect() as conn:
-        previous, current = load.last_two_publishes(conn)
-    dropped = load.row_count_drop(previous, current, max_drop_share()) if previous else []
-    return dg.AssetCheckResult(
-        passed=not dropped,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "tables_dropped": dg.MetadataValue.json(dropped),
-            "previous": dg.MetadataValue.json(previous or {}),
-            "current": dg.MetadataValue.json(current or {}),
-            "max_drop_share": dg.MetadataValue.float(max_drop_share()),
-        },
-    )
-
-
-warehouse_checks = [
-    *[_primary_key_check(table) for table in CORE_TABLES],
-    relations_resolve,
-    *[_conservation_check(table, source) for table, source in TABLE_SOURCE.items()],
-    row_counts_not_collapsing,
-]
 
 
 # -- reporting -----------------------------------------------------------------------------
