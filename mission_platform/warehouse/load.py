@@ -161,9 +161,7 @@ def published_export(conn: psycopg.Connection) -> str | None:
 def _stage(conn: psycopg.Connection, tables: CoreTables, timings: dict[str, float]) -> dict[str, int]:
     """Build and fill the staging tables; return their row counts once every constraint holds."""
     started = time.perf_counter()
-    build_tables(conn, STAGING_SCHEMA)
-    others = [t for t in CORE_TABLES if t not in PUBLISHED_TABLES]
-    conn.execute(sql.SQL("DROP TABLE {}").format(sql.SQL(", ").join(_table(t, STAGING_SCHEMA) for t in others)))
+    build_tables(conn, STAGING_SCHEMA, published_only=True)
     definitions = read_definitions(conn, STAGING_SCHEMA, PUBLISHED_TABLES)
     deferred = {
         table: {n: d for n, d in definition.constraints.items() if d[0] in ("p", "u", "f")}

@@ -15,6 +15,7 @@ transaction, so nobody else ever sees it):
 from __future__ import annotations
 
 import logging
+import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -40,8 +41,18 @@ CORE_TABLES = PUBLISHED_TABLES + (
 WRITER_LOCK_KEY = 0x6D697373696F6E  # "mission"
 
 
-def core_sql() -> str:
-    return resources.files("mission_platform.warehouse").joinpath("sql/core.sql").read_text(encoding="utf-8")
+# core.sql lists the published tables first, then, after this line, the tables that live across publishes.
+KEPT_SECTION = "-- == kept:"
+
+
+def core_sql(*, published_only: bool = False) -> str:
+    text = resources.files("mission_platform.warehouse").joinpath("sql/core.sql").read_text(encoding="utf-8")
+    return text.split(KEPT_SECTION)[0] if published_only else text
+
+
+def core_fingerprint() -> str:
+    """Identifies the version of core.sql a database was last brought up to (a comment on schema core)."""
+    return "core.sql sha256:" + hashlib.sha256(core_sql().encode("utf-8")).hexdigest()
 
 
 def take_writer_lock(conn: psycopg.Connection) -> None:
@@ -56,13 +67,13 @@ def set_search_path(conn: psycopg.Connection, path: str) -> str:
     return previous
 
 
-def build_tables(conn: psycopg.Connection, schema: str) -> None:
-    """(Re)create ``schema`` holding every table of ``core.sql``, empty."""
+def build_tables(conn: psycopg.Connection, schema: str, *, published_only: bool = False) -> None:
+    """(Re)create ``schema`` holding every table of ``core.sql`` (or only the published ones), empty."""
     name = sql.Identifier(schema)
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
     previous = set_search_path(conn, schema)
-    conn.execute(core_sql())
+    conn.execute(core_sql(published_only=published_only))
     set_search_path(conn, previous)
 
 
@@ -185,8 +196,27 @@ def _evolve(conn: psycopg.Connection, table: str, current: TableDefinition, want
     create_indexes(conn, CORE, {n: d for n, d in wanted.indexes.items() if n not in current.indexes})
 
 
+def _up_to_date(conn: psycopg.Connection, fingerprint: str) -> bool:
+    """Whether the database was brought up to this core.sql and still has every table and schema."""
+    return conn.execute(
+        """
+        SELECT obj_description(to_regnamespace(%s), 'pg_namespace') = %s
+           AND to_regnamespace(%s) IS NOT NULL
+           AND (SELECT count(*) FROM pg_tables WHERE schemaname = %s AND tablename = ANY(%s)) = %s
+        """,
+        (CORE, fingerprint, REPORTING, CORE, list(CORE_TABLES), len(CORE_TABLES)),
+    ).fetchone()[0] is True
+
+
 def ensure_core_tables(conn: psycopg.Connection) -> None:
-    """Create both schemas, the ``core`` tables that are missing, and evolve the others, in the caller's transaction."""
+    """Create both schemas, the ``core`` tables that are missing, and evolve the others, in the caller's transaction.
+
+    Once done for a version of core.sql, the schema ``core`` carries its fingerprint
+    and later calls only check that every table is still there.
+    """
+    fingerprint = core_fingerprint()
+    if _up_to_date(conn, fingerprint):
+        return
     for schema in (CORE, REPORTING):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     build_tables(conn, REFERENCE_SCHEMA)
@@ -203,6 +233,7 @@ def ensure_core_tables(conn: psycopg.Connection) -> None:
     current = read_definitions(conn, CORE, CORE_TABLES)
     for table in CORE_TABLES:
         _evolve(conn, table, current[table], wanted[table])
+    conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(CORE), sql.Literal(fingerprint)))
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:

@@ -8,6 +8,8 @@
 -- codes, compared byte by byte (COLLATE "C"): their keys and indexes build several
 -- times faster than under a linguistic collation, which they have no use for.
 
+-- == published: the logical data model, rebuilt from here by every publish ==
+
 CREATE TABLE logiciel (
     logiciel_id   text COLLATE "C" NOT NULL CHECK (logiciel_id <> ''),
     logiciel_name text NOT NULL CHECK (logiciel_name <> ''),
@@ -99,6 +101,8 @@ CREATE TABLE logiciel_extra (
     CONSTRAINT logiciel_extra_logiciel_id_fkey FOREIGN KEY (logiciel_id) REFERENCES logiciel (logiciel_id)
 );
 CREATE INDEX logiciel_extra_logiciel_id_idx ON logiciel_extra (logiciel_id);
+
+-- == kept: the pipeline's own tables, which live across publishes ==
 
 -- Kept for every export; a rerun of an export replaces that export's rows.
 CREATE TABLE rejected_rows (
