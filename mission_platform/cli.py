@@ -260,8 +260,10 @@ def summary(warehouse, home: Path) -> str:
     for table, count in counts.items():
         lines.append(f"  core.{table:<18} {count:>10,} rows")
     rejected = warehouse.query_frame(
-        "SELECT export_id, source, reason, count(*) AS n FROM core.rejected_rows "
-        "WHERE export_id = (SELECT max(export_id) FROM core.rejected_rows) GROUP BY 1, 2, 3 ORDER BY 2, 4 DESC"
+        # Counted by kind: the part of a reason before ':' (the rest names a record or a value).
+        "SELECT source, split_part(reason, ':', 1) AS reason, count(*) AS n FROM core.rejected_rows "
+        "WHERE export_id = (SELECT export_id FROM core.load_history ORDER BY load_id DESC LIMIT 1) "
+        "GROUP BY 1, 2 ORDER BY 1, 3 DESC"
     )
     lines.append("== Rejected rows (latest export) ==")
     lines += [f"  {r.source:<9} {r.n:>6}  {r.reason}" for r in rejected.itertuples()] or ["  none"]
