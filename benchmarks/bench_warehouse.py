@@ -13,6 +13,9 @@ For each size, in a subprocess of its own (so the peak memory is that size's):
 - content swap: what copying the staged rows into the published tables would add
   (``INSERT … SELECT`` into fully constrained tables), the alternative to swapping names.
 
+The machine may be shared: the publish and the floor each run twice and the better
+run counts (the least disturbed); ratios are taken within the same run.
+
 Usage: python benchmarks/bench_warehouse.py [--sizes 10000 100000 1000000] [--skip-to-sql-above N]
 PostgreSQL: MISSION_BENCH_WAREHOUSE_URL, else postgresql://postgres@127.0.0.1:5432/postgres;
 a scratch database ``mission_bench`` is created on it and dropped at the end.
@@ -162,6 +165,7 @@ def run_one(n_missions: int, url: str, to_sql: bool) -> dict:
     # Republish the same export: the steady state (schema and views already there).
     result, out["republish_s"] = _timed(lambda: load.publish_core_tables(connect, tables, export_id=export_id, rejected=rejected))
     out["republish_phases_s"] = {k: round(v, 3) for k, v in result.seconds.items()}
+    out["peak_rss_mb_transform_publish"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     # Serialisation alone, on the missions frame.
     frame = tables.missions
@@ -199,10 +203,14 @@ def run_one(n_missions: int, url: str, to_sql: bool) -> dict:
             script = "".join(
                 f"\\copy {schema}.{table} ({columns}) FROM '{path}' WITH (FORMAT csv)\n"
                 for table, (path, columns) in files.items())
-            started = time.perf_counter()
-            subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", "-"],
-                           input=script, text=True, check=True)
-            out[f"psql_copy_{variant}_s"] = time.perf_counter() - started
+            # Twice, in a transaction rolled back each time; the best run is the floor.
+            runs = []
+            for _ in range(2):
+                started = time.perf_counter()
+                subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+                               input="BEGIN;\n" + script + "ROLLBACK;\n", text=True, check=True)
+                runs.append(time.perf_counter() - started)
+            out[f"psql_copy_{variant}_s"] = min(runs)
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
             conn.commit()
 
@@ -265,18 +273,22 @@ def main() -> None:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
-    print("\nmissions | transform s | publish s (copy / keys+fk+idx+analyze) | psql \\copy bare / full s | "
-          "publish ÷ floor(bare) | publish ÷ floor(full) | to_sql s | to_sql ÷ publish | transform+publish s | peak MB")
+    print("\nmissions | transform s | publish s (copy / keys+fk+idx+analyze) | copy ÷ floor(bare) | psql \\copy bare / full s | "
+          "publish ÷ floor(bare) | publish ÷ floor(full) | to_sql s | to_sql ÷ publish | transform+publish s | peak MB (transform+publish)")
     for r in results:
-        phases = r["republish_phases_s"]
+        # The better of the two publishes (the machine is shared: the best run is the least disturbed).
+        best = "republish" if r["republish_s"] <= r["publish_s"] else "publish"
+        r["best_publish_s"] = r[f"{best}_s"]
+        phases = r[f"{best}_phases_s"]
         phases["constraints"] = sum(phases[k] for k in ("keys", "foreign_keys", "indexes", "analyze"))
         to_sql = r.get("to_sql_s")
         print(
-            f"{r['missions']:>9,} | {r['transform_s']:.2f} | {r['republish_s']:.2f} ({phases['copy']:.2f} / {phases['constraints']:.2f}) | "
+            f"{r['missions']:>9,} | {r['transform_s']:.2f} | {r['best_publish_s']:.2f} ({phases['copy']:.2f} / {phases['constraints']:.2f}) | "
+            f"{phases['copy'] / r['psql_copy_bare_s']:.2f}x | "
             f"{r['psql_copy_bare_s']:.2f} / {r['psql_copy_full_s']:.2f} | "
-            f"{r['republish_s'] / r['psql_copy_bare_s']:.2f}x | {r['republish_s'] / r['psql_copy_full_s']:.2f}x | "
-            + (f"{to_sql:.1f} | {to_sql / r['republish_s']:.1f}x" if to_sql else "skipped | -")
-            + f" | {r['transform_s'] + r['republish_s']:.2f} | {r['peak_rss_mb']:.0f}"
+            f"{r['best_publish_s'] / r['psql_copy_bare_s']:.2f}x | {r['best_publish_s'] / r['psql_copy_full_s']:.2f}x | "
+            + (f"{to_sql:.1f} | {to_sql / r['best_publish_s']:.1f}x" if to_sql else "skipped | -")
+            + f" | {r['transform_s'] + r['best_publish_s']:.2f} | {r['peak_rss_mb_transform_publish']:.0f}"
         )
     print("serialisation of the missions frame (s): " + ", ".join(
         f"{r['missions']:,}: pyarrow {r['serialise_pyarrow_s']:.2f} vs pandas to_csv {r['serialise_pandas_to_csv_s']:.2f}"
