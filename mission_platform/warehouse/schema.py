@@ -173,9 +173,12 @@ def create_indexes(conn: psycopg.Connection, schema: str, definitions: dict[str,
 def _evolve(conn: psycopg.Connection, table: str, current: TableDefinition, wanted: TableDefinition) -> None:
     """Add to ``core.table`` what ``wanted`` has and it lacks; never drop or alter what exists."""
     target = sql.SQL("{}.{}").format(sql.Identifier(CORE), sql.Identifier(table))
-    have = {c.name for c in current.columns}
+    have = {c.name: c for c in current.columns}
     for column in wanted.columns:
         if column.name in have:
+            if have[column.name].type != column.type:
+                log.warning("core.%s.%s is %s where core.sql says %s: left as it is (convert it by hand if needed)",
+                            table, column.name, have[column.name].type, column.type)
             continue
         log.info("core.%s: adding column %s %s", table, column.name, column.type)
         default = sql.SQL(" DEFAULT {}").format(sql.SQL(column.default)) if column.default else sql.SQL("")
