@@ -91,6 +91,32 @@ def _utf8(values: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray
     return arr, offsets - offsets[0], data[offsets[0]: offsets[-1]]
 
 
+def _blank_separators(data: np.ndarray) -> None:
+    """Overwrite, in place, the bytes of non-ASCII separators (``→``, ``–``, ``«``, no-break spaces) with spaces.
+
+    Same length, so offsets hold; Notion writes ``→`` in every date, and this
+    spares those strings the per-word path of ``tokenise``.
+    """
+    lead = np.flatnonzero(data >= 0xC0)
+    if lead.size == 0:
+        return
+    last = data.size - 1
+    b0 = data[lead].astype(np.uint32)
+    b1, b2, b3 = (data[np.minimum(lead + k, last)].astype(np.uint32) & 0x3F for k in (1, 2, 3))
+    length = 2 + (b0 >= 0xE0) + (b0 >= 0xF0)
+    code = np.where(
+        length == 2,
+        ((b0 & 0x1F) << 6) | b1,
+        np.where(length == 3, ((b0 & 0x0F) << 12) | (b1 << 6) | b2, ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3),
+    )
+    distinct = np.unique(code)
+    separators = distinct[[_char_words(chr(c)).isspace() for c in distinct]]
+    blank = np.isin(code, separators)
+    for k in range(4):
+        at = lead[blank & (length > k)] + k
+        data[at] = 0x20
+
+
 def tokenise(values: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
     """Normalised words of every (non-null) string: (words, string of each word, per-string word offsets).
 
@@ -99,10 +125,13 @@ def tokenise(values: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray, np.ndar
     may split further (``l’hôtel`` -> ``l hotel``) or vanish (``→``).
     """
     _, offsets, data = _utf8(values)
-    mapped = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(_ASCII_LUT[data]))
-    lists = pc.ascii_split_whitespace(mapped)
+    mapped = _ASCII_LUT[data]
+    _blank_separators(mapped)
+    lists = pc.ascii_split_whitespace(
+        pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(mapped))
+    )
     tokens, parents = pc.list_flatten(lists), np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
-    if data.size and data.max() >= 0x80:
+    if mapped.size and mapped.max() >= 0x80:
         wide = pc.invert(pc.string_is_ascii(tokens))
         distinct = pc.unique(tokens.filter(wide))
         folded = [words_of(t) for t in distinct.to_pylist()]
