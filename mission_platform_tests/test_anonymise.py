@@ -185,6 +185,16 @@ def test_an_empty_key_is_refused_and_missing_columns_are_named():
         anonymise({**raw, "extras": raw["extras"].drop(columns="phone")})
 
 
+def test_the_raw_frames_index_does_not_matter():
+    raw = example_raw()
+    raw["missions"].loc[3, "overtime_text"] = "avec Yanis Benali"  # a scrubbed cell, patched in place
+    shifted = {s: f.set_axis(f.index[::-1] * 10 + 7) for s, f in raw.items()}  # reversed, with gaps
+    expected, result = anonymise(raw), anonymise(shifted)
+    for source in schemas.SOURCES:
+        pd.testing.assert_frame_equal(result.frames()[source], expected.frames()[source])
+    assert "Yanis" not in result.missions.loc[3, "overtime_text"]
+
+
 # -- stability -----------------------------------------------------------------------------
 
 def test_same_key_gives_identical_output_across_runs():
@@ -231,10 +241,8 @@ def test_a_different_key_gives_different_pseudonyms():
 def test_a_first_draw_that_equals_or_contains_an_original_is_drawn_again():
     raw = example_raw()
     first = pseudonym_of(anonymise(raw), "extras", "extra_id", "EXT-1")
-    last_name = first.split()[-1]
-    for newcomer in (first, last_name):  # a new extra is called exactly that, or has that last name
-        if len(words_of(newcomer)) < 4:
-            continue  # a one-word original this short only counts as a whole value (see originals.py)
+    longest_word = max(first.split(), key=len)  # 4+ letters: it counts as a word inside other values
+    for newcomer in (first, longest_word):  # a new extra is called exactly that, or has one of its names
         later = example_raw()
         later["extras"] = pd.concat([later["extras"], extras_frame([("EXT-9", newcomer, None, None, "Opera")])], ignore_index=True)
         result = anonymise(later)

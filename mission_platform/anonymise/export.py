@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -53,6 +52,13 @@ class AnonymisedExport:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"missions": self.missions, "hotels": self.hotels, "extras": self.extras}
+
+
+KIND_OF = {where: kind for kind, where in KIND_COLUMNS.items()}
+
+
+def _series(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
 
 
 def _raw(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -100,26 +106,26 @@ def anonymise_export(
             if dtype != "string":
                 continue
             values, codes = columns[source].encoded(column)
-            if (source, column) in KIND_COLUMNS.values():
-                kind = next(k for k, where in KIND_COLUMNS.items() if where == (source, column))
-                values = pseudonyms.apply(values, kind)
+            if (source, column) in KIND_OF:
+                new[column] = _series(decode(pseudonyms.apply(values, KIND_OF[(source, column)]), codes), frame.index)
             elif (source, column) == ("hotels", "notes"):
-                values = pa.array([], pa.large_string())
-                codes = np.full(len(frame), -1)
+                new[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
             else:
-                values, scrubbed[(source, column)] = scrub_column(
+                scrubbed_values, changed = scrub_column(
                     values, codes,
                     free_text=column in FREE_TEXT_COLUMNS[source],
                     set_aside=set_aside,
                     index=index,
                     replacement=replacement,
                 )
-                if values is None:
-                    continue
-            new[column] = pd.Series(decode(values, codes).to_pandas(), index=frame.index, dtype="string")
-        # Built column by column without copying the untouched ones; conform casts and orders.
+                scrubbed[(source, column)] = int(changed.sum())
+                if changed.any():  # patch the few changed cells; the column is otherwise shared, not rebuilt
+                    patched = frame[column].copy()
+                    patched[changed] = _series(decode(scrubbed_values, codes[changed]), patched.index[changed])
+                    new[column] = patched
         assembled = pd.DataFrame({c: new[c] if c in new else frame[c] for c in ANONYMISED[source]}, copy=False)
-        out[source] = conform(assembled, ANONYMISED[source]).reset_index(drop=True)
+        out[source] = conform(assembled, ANONYMISED[source])
+        out[source].index = pd.RangeIndex(len(frame))
 
     stats = AnonymisationStats(
         rows_read={s: len(raw[s]) for s in SOURCES},

@@ -133,15 +133,13 @@ def scrub_column(
     set_aside: np.ndarray,
     index: PersonalIndex,
     replacement: Callable[[int], str],
-) -> tuple[pa.Array | None, int]:
+) -> tuple[pa.Array, np.ndarray]:
     """Scrub one column given as (distinct values, per-row codes), see the module doc.
 
-    Returns the new distinct values, or None when nothing changed, and how many cells changed.
+    Returns the scrubbed distinct values and, per row, whether its cell changed.
     """
     contacts = np.full(len(values), free_text, dtype=bool)
     contacts[codes[set_aside & (codes >= 0)]] = True
     scrubbed = scrub_values(values, contacts, index=index, replacement=replacement)
-    changed = np.asarray(pc.not_equal(values, scrubbed), dtype=bool)
-    if not changed.any():
-        return None, 0
-    return scrubbed, int(changed[codes[codes >= 0]].sum())
+    changed = np.append(np.asarray(pc.not_equal(values, scrubbed), dtype=bool), False)  # code -1 (null): never
+    return scrubbed, changed[codes]
