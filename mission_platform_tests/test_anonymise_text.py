@@ -92,6 +92,8 @@ def test_contact_patterns():
     ])).to_pylist() == ["[téléphone] / [email]", "04/03/2024 07:00", "X ([lien])"]
     variants = {words_of(v) for v in phone_variants("+33 6 12 34 56 78")}
     assert variants >= {"06 12 34 56 78", "0612345678", "33 6 12 34 56 78", "33612345678", "06-12-34-56-78"}
+    assert {words_of(v) for v in phone_variants("+33 (0)6 12 34 56 78")} == variants | {"33 0 6 12 34 56 78"}
+    assert {words_of(v) for v in phone_variants("0033612345678")} >= variants
     assert phone_variants("+44 20 7946 0958") == ["+44 20 7946 0958"]
 
 

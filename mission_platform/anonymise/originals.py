@@ -5,16 +5,14 @@ raw frames (set-aside rows included; page ids are among them), every phone
 number and e-mail address written in free text or in a set-aside row, and the
 usual other spellings of each phone number. A string *holds* an original when
 the original's words appear in it as a run of whole words (see ``text``),
-which includes being the whole string.
+which includes being the whole string; page ids are also found inside a word
+(``Hotel-des-Arts-<id>`` in a Notion link), as 32 hexadecimal digits anywhere.
+
+Two rules keep ordinary words from counting as personal data:
 
 - A one-word original shorter than ``MIN_RUN_WORD_CHARS`` characters (a hotel
   called ``Lys``, a note reading ``ok``) counts only as a whole string: as a
   word inside a longer text it is too likely to be that ordinary word.
-- Page ids are also found inside a word (``Hotel-des-Arts-<id>`` in a Notion
-  URL), as 32 hexadecimal digits anywhere.
-
-And two rules keep ordinary words from counting as personal data:
-
 - An original that is also a value, a comma-separated item or a word of a
   public column of a kept row (a city, a postal code, a software, a status)
   is not personal by itself: a hotel named ``Paris`` does not make every hotel
@@ -195,7 +193,8 @@ class PersonalIndex:
 
         words = canonical(pa.chunked_array(values, pa.large_string()).combine_chunks())
         origin = np.repeat(np.array(bits, dtype=np.int64), [len(v) for v in values])
-        keep = pc.and_(pc.not_equal(words, ""), pc.invert(pc.is_in(words, value_set=pa.chunked_array(public, pa.large_string()).combine_chunks())))
+        public_values = pa.chunked_array(public, pa.large_string()).combine_chunks()
+        keep = pc.and_(pc.not_equal(words, ""), pc.invert(pc.is_in(words, value_set=public_values)))
         words, origin = words.filter(keep), origin[np.asarray(keep, dtype=bool)]
         distinct = pc.unique(words)
         position = np.asarray(pc.index_in(words, value_set=distinct), dtype=np.int64)
@@ -205,9 +204,6 @@ class PersonalIndex:
             present[position[origin == bit]] = True
             origins[present] |= bit
         return cls(distinct, origins)
-
-    def origin_names(self, mask: int) -> list[tuple[str, str]]:
-        return [origin for origin in ORIGINS if mask & _BIT[origin]]
 
     def has_origin(self, original: int, origin: tuple[str, str]) -> bool:
         return bool(self.origins[original] & _BIT[origin])

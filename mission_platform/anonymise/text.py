@@ -230,8 +230,10 @@ def find_contacts(values: pa.Array) -> tuple[list[str], list[str]]:
     # Cheap filters first (a phone has 9+ digits, an e-mail an '@'), then RE2 picks the strings
     # that hold one, then Python lists every occurrence in those few.
     starts = offsets[:-1]
-    digits = np.add.reduceat(_IS_DIGIT[data], np.minimum(starts, max(data.size - 1, 0)), dtype=np.int64) if data.size else starts * 0
-    digits[starts == offsets[1:]] = 0
+    digits = np.zeros(len(arr), dtype=np.int64)
+    if data.size:
+        digits = np.add.reduceat(_IS_DIGIT[data], np.minimum(starts, data.size - 1), dtype=np.int64)
+        digits[starts == offsets[1:]] = 0  # reduceat gives an empty string its neighbour's byte
     found: dict[str, set[str]] = {"phone": set(), "email": set()}
     for kind, candidates, pattern, regex in (
         ("phone", arr.filter(pa.array(digits >= 9)), PHONE_PATTERN, _PHONE_RE),
@@ -245,10 +247,10 @@ def find_contacts(values: pa.Array) -> tuple[list[str], list[str]]:
 def phone_variants(phone: str) -> list[str]:
     """The usual ways of writing a French number, so each spelling is recognised as the same number."""
     digits = re.sub(r"\D", "", phone)
-    if digits.startswith("0033"):
-        digits = "0" + digits[4:]
-    elif digits.startswith("33") and len(digits) == 11:
-        digits = "0" + digits[2:]
+    for country in ("0033", "33"):
+        if digits.startswith(country) and len(digits) >= len(country) + 9:
+            digits = "0" + digits[len(country):].removeprefix("0")  # +33 (0)6 ... -> 06 ...
+            break
     if len(digits) != 10 or not digits.startswith("0"):
         return [phone]
     pairs = [digits[i: i + 2] for i in range(0, 10, 2)]
