@@ -126,3 +126,12 @@ def test_the_written_parquet_files_are_checked_with_their_metadata(export):
     renamed = {**frames, "hotels": frames["hotels"].rename(columns={"software": "Hôtel des Arts"})}
     report = find_leaks_in_parquet(raw, parquet_bytes(renamed))
     assert set(report.by_column) == {("hotels", "(parquet metadata)")}
+
+
+def test_a_column_named_after_a_person_is_caught_and_never_named(export):
+    raw, frames = export
+    renamed = {**frames, "extras": frames["extras"].rename(columns={"software": "Camille Martin"})}
+    renamed["extras"].loc[0, "Camille Martin"] = "Yanis Benali"
+    report = find_leaks(raw, renamed)
+    assert report.by_column == {("extras", "(column names)"): 1, ("extras", "(a column named after personal data)"): 1}
+    assert "camille" not in str(report).lower() and "yanis" not in str(report).lower()

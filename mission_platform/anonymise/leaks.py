@@ -1,11 +1,13 @@
 """The leak check: does any personal value of the raw export show through the anonymised data?
 
-Every string cell of the anonymised frames (set-aside rows included) is
-searched for every original of the raw frames (``originals``: personal
-columns, page ids, phone numbers and e-mail addresses), as the whole cell or
-as a run of whole words, after normalisation; page ids also inside words. Numbers, dates and booleans
+Every string cell of the anonymised frames (set-aside rows included), every
+column name, and the metadata of written Parquet files are searched for every
+original of the raw frames (``originals``: personal columns, page ids, phone
+numbers and e-mail addresses), as the whole cell or as a run of whole words,
+after normalisation; page ids also inside words. Numbers, dates and booleans
 cannot hold a name and are not searched. The report gives counts per column
-and per origin, never the values themselves.
+and per origin, never the values themselves (nor the name of a column named
+after one).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from mission_platform.anonymise.originals import ORIGINS, PersonalIndex, string_
 from mission_platform.anonymise.text import encode, to_strings
 
 METADATA_COLUMN = "(parquet metadata)"
+NAMES_COLUMN = "(column names)"
+RENAMED_COLUMN = "(a column named after personal data)"
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,15 @@ class LeakChecker:
         return f"LeakChecker({len(self.index)} personal values)"
 
     def check_frames(self, anonymised: Mapping[str, pd.DataFrame]) -> LeakReport:
-        return self._report(
-            (source, column, *encode(to_strings(frame[column])))
-            for source, frame in anonymised.items()
-            for column in string_columns(frame)
-        )
+        """The frames' string cells, and their column names."""
+
+        def columns():
+            for source, frame in anonymised.items():
+                for column in string_columns(frame):
+                    yield source, column, *encode(to_strings(frame[column]))
+                yield source, NAMES_COLUMN, *encode(pa.array([str(c) for c in frame.columns], pa.large_string()))
+
+        return self._report(columns())
 
     def check_parquet(self, parquet_by_source: Mapping[str, bytes]) -> LeakReport:
         """The written files: every string column, and the names and metadata the files carry."""
@@ -97,7 +105,8 @@ class LeakChecker:
             np.bitwise_or.at(origins, matches.doc, self.index.origins[matches.original])
             np.bitwise_or.at(origins, glued, glued_origins)
             leaked = origins != 0
-            by_column[(source, column)] = int(cells[leaked].sum())
+            label = RENAMED_COLUMN if self.index.holds_any(pa.array([column], pa.large_string()))[0] else column
+            by_column[(source, label)] = by_column.get((source, label), 0) + int(cells[leaked].sum())
             for bit, origin in enumerate(ORIGINS):
                 n = int(cells[(origins >> bit) & 1 == 1].sum())
                 if n:
