@@ -15,12 +15,14 @@ from its submission, default 1200):
 - a step message still queued when the time is up expires and is dropped, so
   a failed run never publishes later;
 - the run gives up waiting for a step whose worker is gone for good (no
-  result ever comes back), revokes it and fails, instead of waiting forever.
+  result ever comes back), revokes it, and fails the step (or retries it,
+  under the step's RetryPolicy), instead of waiting forever.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -30,6 +32,7 @@ from mission_platform.settings import ConfigurationError
 
 EXECUTORS = ("multiprocess", "in_process", "celery")
 DEFAULT_STEP_TIMEOUT = 1200  # below RabbitMQ's consumer_timeout (30 min) for unacknowledged messages
+DEFAULT_QUEUE = "dagster"  # dagster-celery's
 
 
 def executor_from_env() -> dg.ExecutorDefinition:
@@ -56,6 +59,7 @@ def executor_named(kind: str) -> dg.ExecutorDefinition:
 class CelerySettings:
     broker: str
     backend: str
+    queue: str
     step_timeout: int
 
 
@@ -73,6 +77,11 @@ def celery_settings_from_env() -> CelerySettings:
             "MISSION_EXECUTOR=celery runs steps in worker processes that may be on other machines: "
             "set MISSION_WAREHOUSE_URL to a PostgreSQL server they all reach (the embedded warehouse is per machine)"
         )
+    if not os.environ.get("MISSION_LAKE_URL", "").strip():
+        # The default lake is a folder under each process's own data folder.
+        raise ConfigurationError(
+            "MISSION_EXECUTOR=celery needs MISSION_LAKE_URL: s3://bucket/prefix, or a folder every worker mounts at the same path"
+        )
     raw_timeout = os.environ.get("MISSION_CELERY_STEP_TIMEOUT", "").strip() or str(DEFAULT_STEP_TIMEOUT)
     try:
         step_timeout = int(raw_timeout)
@@ -81,12 +90,14 @@ def celery_settings_from_env() -> CelerySettings:
     if step_timeout <= 0:
         raise ConfigurationError(f"MISSION_CELERY_STEP_TIMEOUT must be positive, got {step_timeout}")
     backend = os.environ.get("MISSION_CELERY_BACKEND", "").strip() or "rpc://"
-    return CelerySettings(broker=broker, backend=backend, step_timeout=step_timeout)
+    queue = os.environ.get("MISSION_CELERY_QUEUE", "").strip() or DEFAULT_QUEUE
+    return CelerySettings(broker=broker, backend=backend, queue=queue, step_timeout=step_timeout)
 
 
-def celery_task_options(step_timeout: int) -> dict:
-    """Celery settings (``config_source``) that make a lost or stuck step end within ``step_timeout``."""
+def celery_task_options(queue: str, step_timeout: int) -> dict:
+    """Celery settings (``config_source``): the steps' queue, and a lost or stuck step ends within ``step_timeout``."""
     return {
+        "task_default_queue": queue,
         # Acknowledge a step's message only once it has run: the broker redelivers it if the worker dies.
         "task_acks_late": True,
         # Sent with each message: the worker kills the step's process past this.
@@ -97,35 +108,55 @@ def celery_task_options(step_timeout: int) -> dict:
     }
 
 
-class StepTimeoutError(RuntimeError):
-    """A step sent to Celery gave no result within its time limit."""
-
-
 class _BoundedStepResult:
-    """A step's Celery result that the execution loop stops waiting for once the step's time is up.
+    """A step's Celery result, as dagster-celery's execution loop polls it, with two changes.
 
-    dagster-celery waits for ``ready()`` with no limit: a result lost with its
-    worker would keep the run (and its warehouse pool slot) forever.
+    - Once the step's time is up, it is ready: dagster-celery would wait for a
+      result lost with its worker for ever (and hold the run's pool slots).
+    - A task that failed without Dagster events (timed out, worker lost) gives
+      the step's failure (or retry, under the step's RetryPolicy), as the
+      multiprocess executor does for a crashed step process. Raised instead,
+      dagster-celery stops launching steps but waits for the steps still
+      pending, which never come: the run would hang.
     """
 
-    def __init__(self, result, step_key: str, timeout: int):
+    def __init__(self, result, executor, plan_context, step, known_state):
         self._result = result
-        self._step_key = step_key
-        self._timeout = timeout
-        self._deadline = time.monotonic() + timeout
+        self._executor = executor
+        self._plan_context = plan_context
+        self._step = step
+        self._known_state = known_state
+        self._deadline = time.monotonic() + executor.step_timeout
 
     def ready(self) -> bool:
         return self._result.ready() or time.monotonic() >= self._deadline
 
-    def get(self):
+    def get(self) -> list:
+        from celery.exceptions import TaskRevokedError
+        from dagster._serdes import serialize_value
+        from dagster._utils.error import SerializableErrorInfo, serializable_error_info_from_exc_info
+
         if self._result.ready():
-            return self._result.get()
-        # Stop a copy that may still run somewhere, so a failed run never publishes later.
-        self._result.revoke(terminate=True, signal="SIGKILL")
-        raise StepTimeoutError(
-            f'step "{self._step_key}" gave no result within {self._timeout} s of being sent to Celery '
-            "(MISSION_CELERY_STEP_TIMEOUT): its worker was lost and no other worker took it over, or it ran too long"
+            try:
+                return self._result.get()
+            except TaskRevokedError:
+                raise  # dagster-celery reports it and abandons the step
+            except Exception:  # noqa: BLE001 - whatever failed the task fails (or retries) the step
+                error = serializable_error_info_from_exc_info(sys.exc_info())
+        else:
+            # Stop a copy that may still run somewhere, so a given-up step never publishes later.
+            self._result.revoke(terminate=True, signal="SIGKILL")
+            error = SerializableErrorInfo(
+                message=f'step "{self._step.key}" gave no result within {self._executor.step_timeout} s of being sent '
+                "to Celery (MISSION_CELERY_STEP_TIMEOUT): its worker was lost and no other worker took it over, "
+                "or it ran too long\n",
+                stack=[],
+                cls_name="StepTimeout",
+            )
+        event = self._executor.log_failure_or_retry_event_after_error(
+            self._plan_context.for_step(self._step), error, self._known_state
         )
+        return [serialize_value(event)]
 
     def revoke(self) -> None:
         self._result.revoke()
@@ -137,7 +168,7 @@ def _bounded_celery_executor_class():
     from dagster_celery.executor import CeleryExecutor, _submit_task
 
     class BoundedCeleryExecutor(CeleryExecutor):
-        """dagster-celery's executor, with each step's wait bounded by ``step_timeout`` seconds."""
+        """dagster-celery's executor, with each step bounded by ``step_timeout`` seconds (see _BoundedStepResult)."""
 
         def __init__(self, step_timeout: int, **kwargs):
             super().__init__(**kwargs)
@@ -146,7 +177,7 @@ def _bounded_celery_executor_class():
         def execute(self, plan_context, execution_plan):
             def submit(app, context, step, queue, priority, known_state):
                 result = _submit_task(app, context, step, queue, priority, known_state)
-                return _BoundedStepResult(result, step.key, self.step_timeout)
+                return _BoundedStepResult(result, self, context, step, known_state)
 
             return core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=submit)
 
@@ -162,7 +193,7 @@ def _build_celery_executor(config: dict):
         broker=config.get("broker"),
         backend=config.get("backend"),
         include=config.get("include"),
-        config_source={**celery_task_options(step_timeout), **(config.get("config_source") or {})},
+        config_source={**celery_task_options(config["queue"], step_timeout), **(config.get("config_source") or {})},
         retries=RetryMode.from_config(config["retries"]),
     )
 
@@ -179,6 +210,11 @@ def celery_executor_definition() -> dg.ExecutorDefinition:
                 dg.IntSource,
                 default_value=DEFAULT_STEP_TIMEOUT,
                 description="A step must give its result within this many seconds of being sent to Celery.",
+            ),
+            "queue": dg.Field(
+                dg.StringSource,
+                default_value=DEFAULT_QUEUE,
+                description="The Celery queue the steps go to; workers consume it (MISSION_CELERY_QUEUE on their side).",
             ),
         },
         requirements=dg.multiple_process_executor_requirements(),
@@ -197,6 +233,7 @@ def celery_executor_from_env() -> dg.ExecutorDefinition:
             "broker": {"env": "MISSION_CELERY_BROKER"},
             "backend": {"env": "MISSION_CELERY_BACKEND"} if os.environ.get("MISSION_CELERY_BACKEND", "").strip() else settings.backend,
             "step_timeout_seconds": settings.step_timeout,
+            "queue": settings.queue,
         }
     )
 
@@ -205,9 +242,16 @@ def celery_worker_app():
     """The Celery app for workers, configured as the runs' executor is (see celery_app.py)."""
     from dagster_celery.executor import CeleryExecutor
     from dagster_celery.make_app import make_app
+    from kombu import Exchange, Queue
 
     settings = celery_settings_from_env()
     executor = CeleryExecutor.for_cli(
-        broker=settings.broker, backend=settings.backend, config_source=celery_task_options(settings.step_timeout)
+        broker=settings.broker, backend=settings.backend,
+        config_source=celery_task_options(settings.queue, settings.step_timeout),
     )
-    return make_app(executor.app_args())
+    app = make_app(executor.app_args())
+    if settings.queue != DEFAULT_QUEUE:
+        # Consume only this queue, declared as the run's side declares a queue it does not know (Celery's
+        # missing-queue defaults, with make_app's priorities): RabbitMQ refuses a queue redeclared differently.
+        app.conf.task_queues = [Queue(settings.queue, Exchange(settings.queue, type="direct"), routing_key=settings.queue)]
+    return app
