@@ -49,13 +49,14 @@ def test_every_layer_is_in_the_graph_with_its_group():
 
 
 def test_the_weekly_schedule_runs_the_most_recent_export():
-    instance = dg.DagsterInstance.ephemeral()
     moment = dt.datetime(2024, 4, 15, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
-    empty = weekly_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=moment))
-    assert isinstance(empty, dg.SkipReason)
-    instance.add_dynamic_partitions(exports_partitions.name, ["2024-04-08", "2024-04-15T0930", "2024-04-01"])
-    request = weekly_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=moment))
+    with dg.instance_for_test() as instance:
+        empty = weekly_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=moment))
+        assert isinstance(empty, dg.SkipReason)
+        instance.add_dynamic_partitions(exports_partitions.name, ["2024-04-08", "2024-04-15T0930", "2024-04-01"])
+        request = weekly_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=moment))
     assert request.partition_key == "2024-04-15T0930"
+    assert request.run_key == "weekly:2024-04-15T0930:2024-W16"
     assert weekly_refresh.cron_schedule == "0 6 * * 1"
     assert weekly_refresh.execution_timezone == "Europe/Paris"
 
