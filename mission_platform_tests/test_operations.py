@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dagster as dg
+import psycopg
 import pytest
 
 from mission_platform.definitions import defs
@@ -163,3 +164,31 @@ def test_a_warehouse_that_never_answers_fails_with_a_clear_message(monkeypatch):
     with pytest.raises(TransientFailure, match="connecting to the warehouse .* failed after 2 attempts"):
         with WarehouseResource(url=url).connect():
             pass
+
+
+def test_the_production_instance_keeps_runs_in_postgresql(tmp_path, monkeypatch, warehouse_url):
+    """The shipped dagster.yaml: runs, events and schedules in PostgreSQL, queued runs, the warehouse pool."""
+    import shutil
+
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_PG_URL", warehouse_url)
+
+    @dg.op
+    def hello():
+        return 1
+
+    @dg.job
+    def tiny():
+        hello()
+
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        result = tiny.execute_in_process(instance=instance)
+        assert result.success
+    with psycopg.connect(warehouse_url) as conn:
+        stored = conn.execute("SELECT run_id, status FROM runs").fetchall()
+    assert stored == [(result.run_id, "SUCCESS")]
