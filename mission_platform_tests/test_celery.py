@@ -26,6 +26,7 @@ import pytest
 
 from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, EXAMPLE_TARIFFS, TEST_KEY, copy_export, run_pipeline
 from mission_platform_tests.test_cli import base_env
+from mission_platform_tests.test_pipeline import SMALL, generate
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 RUN_TIMEOUT = 600  # seconds; a run that takes longer fails the test instead of hanging it
@@ -188,27 +189,28 @@ def only_run(instance: dg.DagsterInstance, export_id: str) -> dg.DagsterRun:
 
 def test_the_whole_graph_on_celery_equals_the_in_process_run(celery_deployment, pipeline_env):
     deployment = celery_deployment
-    copy_export(EXAMPLE_EXPORT, deployment.lake, EXAMPLE_EXPORT_ID)
+    # Enough history for the forecast: every layer runs on the workers.
+    export_id = generate(str(deployment.lake), dt.date(2024, 9, 16), **SMALL)
     deployment.start_workers("first", "second")
 
-    code, output = finish(deployment.materialize(EXAMPLE_EXPORT_ID))
+    code, output = finish(deployment.materialize(export_id))
     assert code == 0, output
 
     with deployment.instance() as instance:
-        run = only_run(instance, EXAMPLE_EXPORT_ID)
+        run = only_run(instance, export_id)
         succeeded = {r.dagster_event.step_key for r in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)}
         workers = steps_run_by_workers(instance, run.run_id)
     assert succeeded and set(workers) == succeeded  # every step ran in a worker, none in the launching process
     assert {name.split("@")[0] for name in workers.values()} <= {"first", "second"}
 
     # The same export in process, into another lake and warehouse.
-    copy_export(EXAMPLE_EXPORT, Path(pipeline_env["lake_url"]), EXAMPLE_EXPORT_ID)
-    in_process = run_pipeline(EXAMPLE_EXPORT_ID, **pipeline_env)
+    assert generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL) == export_id
+    in_process = run_pipeline(export_id, **pipeline_env)
     assert in_process.success
 
     on_celery, expected = core_snapshot(deployment.warehouse_url), core_snapshot(pipeline_env["warehouse_url"])
     assert set(on_celery) == set(expected)
-    assert on_celery["missions"]  # something was published
+    assert on_celery["missions"] and on_celery["mission_forecast"]  # published, and forecast
     for table in expected:
         assert on_celery[table] == expected[table], f"core.{table} differs between the Celery and the in-process run"
 
