@@ -187,6 +187,20 @@ def only_run(instance: dg.DagsterInstance, export_id: str) -> dg.DagsterRun:
     return runs[0]
 
 
+@pytest.mark.parametrize("missing", ["MISSION_CELERY_BROKER", "MISSION_LAKE_URL", "MISSION_WAREHOUSE_URL"])
+def test_celery_without_a_shared_broker_lake_or_warehouse_is_one_clear_error(monkeypatch, missing):
+    from mission_platform.executors import executor_from_env
+    from mission_platform.settings import ConfigurationError
+
+    monkeypatch.setenv("MISSION_EXECUTOR", "celery")
+    for name, value in {"MISSION_CELERY_BROKER": DEFAULT_BROKER, "MISSION_LAKE_URL": "s3://lake/prefix",
+                        "MISSION_WAREHOUSE_URL": "postgresql://warehouse.example/db"}.items():
+        if name != missing:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=missing):
+        executor_from_env()
+
+
 def test_the_whole_graph_on_celery_equals_the_in_process_run(celery_deployment, pipeline_env):
     deployment = celery_deployment
     # Enough history for the forecast: every layer runs on the workers.
