@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, E
 from mission_platform_tests.test_cli import base_env
 from mission_platform_tests.test_pipeline import SMALL, generate
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 RUN_TIMEOUT = 600  # seconds; a run that takes longer fails the test instead of hanging it
 # Columns written with the clock, which two runs never share.
@@ -114,18 +116,13 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def celery_deployment(tmp_path, new_database, celery_broker):
-    instance_url = new_database().replace("postgresql://", "postgresql+psycopg2://", 1)
+def celery_deployment(tmp_path, new_database, celery_broker, monkeypatch):
+    # The production instance (dagster.yaml at the repository's root) in a database of its own;
+    # this process reads it too (DAGSTER_PG_URL).
     home = tmp_path / "dagster_home"
     home.mkdir()
-    # The production instance's settings that matter here (dagster.yaml at the repo root): PostgreSQL storage,
-    # one warehouse writer at a time. psycopg2: SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3,
-    # on which dagster-postgres's NOTIFY fails.
-    (home / "dagster.yaml").write_text(
-        f"storage:\n  postgres:\n    postgres_url: {instance_url}\n"
-        "concurrency:\n  pools:\n    default_limit: 1\n"
-        "telemetry:\n  enabled: false\n"
-    )
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_PG_URL", new_database())
     # A queue of this test's own: workers of another test session on the same broker never take its steps.
     queue = f"mp-test-{uuid.uuid4().hex[:12]}"
     env = base_env(
@@ -136,6 +133,7 @@ def celery_deployment(tmp_path, new_database, celery_broker):
         MISSION_WAREHOUSE_URL=new_database(),
         MISSION_DATA_DIR=str(tmp_path / "data"),
         DAGSTER_HOME=str(home),
+        DAGSTER_PG_URL=os.environ["DAGSTER_PG_URL"],
         ANONYMISATION_KEY=TEST_KEY,
         **EXAMPLE_TARIFFS,
     )
