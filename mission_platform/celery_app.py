@@ -1,12 +1,13 @@
 """The Celery app the workers run: ``celery -A mission_platform.celery_app worker``.
 
 It reads the same environment as the runs (``MISSION_CELERY_BROKER``,
-``MISSION_CELERY_BACKEND``, ``MISSION_CELERY_STEP_TIMEOUT``, see executors.py),
-so workers and runs always agree on the broker, the queue and the task
-options (late acknowledgement above all, which only the worker side applies).
-The worker also needs the pipeline's own environment: ``MISSION_LAKE_URL``,
-``MISSION_WAREHOUSE_URL``, ``ANONYMISATION_KEY``, the tariffs and Dagster's
-``DAGSTER_PG_*`` (see README, "Beyond one machine").
+``MISSION_CELERY_BACKEND``, ``MISSION_CELERY_QUEUE``, ``MISSION_CELERY_STEP_TIMEOUT``,
+see executors.py), so workers and runs always agree on the broker, the queue
+and the task options (late acknowledgement above all, which only the worker
+side applies). The worker also needs the pipeline's own environment:
+``MISSION_LAKE_URL``, ``MISSION_WAREHOUSE_URL``, ``ANONYMISATION_KEY``, the
+tariffs, and ``DAGSTER_HOME`` with the production dagster.yaml and
+``DAGSTER_PG_URL``: it writes its steps' events into the instance.
 """
 
 from dagster_celery.tasks import create_task
