@@ -232,8 +232,10 @@ class WarehouseResource(dg.ConfigurableResource):
     embedded_dir: Optional[str] = None
 
     def dsn(self) -> str:
-        if self.url:
-            return self.url
+        # Outside a run (the CLI) the field still holds the EnvVar that keeps the URL out of the UI.
+        url = self.url.get_value() if isinstance(self.url, dg.EnvVar) else self.url
+        if url:
+            return url
         folder = Path(self.embedded_dir) if self.embedded_dir else data_dir() / "warehouse"
         return embedded_postgres_url(folder)
 

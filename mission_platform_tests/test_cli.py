@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -85,3 +86,38 @@ def test_the_demo_from_an_empty_data_folder():
     count = int(line.split()[1].replace(",", ""))
     assert count > 5000
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_ui_serves_the_code_location_on_loopback(tmp_path, warehouse_url):
+    import signal
+    import urllib.request
+
+    from mission_platform_tests.conftest import free_port, wait_for_port
+
+    port = free_port()
+    env = base_env(MISSION_WAREHOUSE_URL=warehouse_url, DAGSTER_HOME=str(tmp_path / "home"),
+                   MISSION_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mission_platform.cli", "ui", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        wait_for_port(port, timeout=180)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as response:
+            assert response.status == 200
+        query = b'{"query": "{ repositoriesOrError { ... on RepositoryConnection { nodes { location { name } } } } }"}'
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
+                                         headers={"Content-Type": "application/json"})
+        for _ in range(60):  # the code location loads in the background
+            with urllib.request.urlopen(request, timeout=30) as response:
+                body = response.read().decode()
+            if "mission_platform" in body:
+                break
+            time.sleep(2)
+        assert '"name": "mission_platform"' in body.replace('":"', '": "')
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0]
+    assert f"Dagster UI on http://127.0.0.1:{port}" in output
+    assert "psql" in output
+    assert (tmp_path / "home" / "dagster.yaml").exists()

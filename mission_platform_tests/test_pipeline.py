@@ -100,3 +100,17 @@ def test_an_incomplete_export_fails_with_a_clear_message(pipeline_env):
     assert EXAMPLE_EXPORT_ID in message and "Hôtels" in message
     # Nothing was published.
     assert rows(pipeline_env["warehouse_url"], "SELECT count(*) FROM pg_tables WHERE schemaname = 'core' AND tablename = 'missions'") == [(0,)]
+
+
+def test_the_same_graph_on_an_s3_lake(pipeline_env, s3_lake_url):
+    """Same layout and behaviour on S3 (moto's server) as on a local folder."""
+    lake = LakeResource(url=s3_lake_url)
+    for path in sorted(EXAMPLE_EXPORT.glob("*.csv")):
+        lake.write_bytes(f"raw/notion/{EXAMPLE_EXPORT_ID}/{path.name}", path.read_bytes())
+    result = run_pipeline(EXAMPLE_EXPORT_ID, lake_url=s3_lake_url, warehouse_url=pipeline_env["warehouse_url"])
+    assert result.success
+    assert failed_checks(result) == []
+    keys = {o.key for o in lake.list("")}
+    for area in ("parsed", "anonymised"):
+        assert {f"{area}/{EXAMPLE_EXPORT_ID}/{s}.parquet" for s in ("missions", "hotels", "extras")} <= keys
+    assert rows(pipeline_env["warehouse_url"], "SELECT count(*) FROM core.missions") == [(10,)]
