@@ -7,6 +7,8 @@ no personal data is pickled into Dagster's home.
 """
 
 
+import json
+
 import dagster as dg
 import pandas as pd
 
@@ -44,14 +46,32 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         return self.lake.read_parquet(self._key(context.asset_key, context.asset_partition_key))
 
 
+MANIFEST = "_manifest.json"
+
+
+def manifest_key(area: str, export_id: str) -> str:
+    return f"{area}/{export_id}/{MANIFEST}"
+
+
 def complete_exports(lake: LakeResource, area: str) -> list[str]:
-    """Exports whose three frames are all present under ``<area>/``, oldest first."""
-    present: dict[str, set[str]] = {}
-    for obj in lake.list(area):
-        parts = obj.key.split("/")
-        if len(parts) == 3 and parts[2].endswith(".parquet"):
-            present.setdefault(parts[1], set()).add(parts[2].removesuffix(".parquet"))
-    return sorted(export_id for export_id, sources in present.items() if sources >= set(SOURCES))
+    """Exports whose frames were written whole and passed their checks, oldest first.
+
+    The manifest is removed before a folder is rewritten and written last, so a
+    folder that is half-written, or whose checks failed, has none.
+    """
+    return sorted(
+        obj.key.split("/")[1]
+        for obj in lake.list(area)
+        if obj.key.count("/") == 2 and obj.key.endswith("/" + MANIFEST)
+    )
+
+
+def read_manifest(lake: LakeResource, area: str, export_id: str) -> dict:
+    return json.loads(lake.read_bytes(manifest_key(area, export_id)))
+
+
+def write_manifest(lake: LakeResource, area: str, export_id: str, content: dict) -> None:
+    lake.write_bytes(manifest_key(area, export_id), json.dumps(content, sort_keys=True, indent=1).encode())
 
 
 def read_frames(lake: LakeResource, area: str, export_id: str) -> dict[str, pd.DataFrame]:

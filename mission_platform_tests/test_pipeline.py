@@ -114,3 +114,28 @@ def test_the_same_graph_on_an_s3_lake(pipeline_env, s3_lake_url):
     for area in ("parsed", "anonymised"):
         assert {f"{area}/{EXAMPLE_EXPORT_ID}/{s}.parquet" for s in ("missions", "hotels", "extras")} <= keys
     assert rows(pipeline_env["warehouse_url"], "SELECT count(*) FROM core.missions") == [(10,)]
+
+
+def test_only_whole_checked_anonymised_exports_are_published(pipeline_env, monkeypatch):
+    lake_root = Path(pipeline_env["lake_url"])
+    copy_export(EXAMPLE_EXPORT, lake_root, EXAMPLE_EXPORT_ID)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline(EXAMPLE_EXPORT_ID, instance=instance, **pipeline_env).success
+    # A newer export whose anonymised folder has its frames but no manifest (half-written, or its checks failed).
+    newer = lake_root / "anonymised" / "2024-04-15"
+    newer.mkdir(parents=True)
+    for frame in (lake_root / "anonymised" / EXAMPLE_EXPORT_ID).glob("*.parquet"):
+        (newer / frame.name).write_bytes(frame.read_bytes())
+    result = run_pipeline(EXAMPLE_EXPORT_ID, instance=instance, selection="group:warehouse", **pipeline_env)
+    assert result.success
+    url = pipeline_env["warehouse_url"]
+    assert rows(url, "SELECT DISTINCT export_id FROM core.missions") == [(EXAMPLE_EXPORT_ID,)]
+    # Switching the public-demo profile on without re-anonymising is refused, naming what to do.
+    for name, value in {"MISSION_PUBLIC_DEMO": "1", "MISSION_DEMO_SAMPLE_FRACTION": "0.5",
+                        "MISSION_DEMO_HOTEL_COEFF": "1.3", "MISSION_DEMO_EXTRA_COEFF": "0.8"}.items():
+        monkeypatch.setenv(name, value)
+    result = run_pipeline(EXAMPLE_EXPORT_ID, instance=instance, selection="group:warehouse", **pipeline_env)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "rerun the anonymised assets" in failure.step_failure_data.user_failure_data.description
+    assert rows(url, "SELECT DISTINCT export_id FROM core.missions") == [(EXAMPLE_EXPORT_ID,)]

@@ -117,6 +117,17 @@ def test_demo_extra_coefficient_scales_pay_and_margin_follows(tariffs):
         build(tariffs, extra_coeff=0)
 
 
+def test_demo_hotel_coefficient_also_scales_the_overtime_rate(tariffs):
+    """The public-demo profile scales hotel rates upstream; the overtime rate must follow or it could be read back."""
+    plain = build(tariffs).missions.set_index("mission_id")
+    scaled = build(tariffs, hotel_coeff=2.0).missions.set_index("mission_id")
+    # MIS-1002: 8 h urgent at 33 + 1.5 h overtime at 40; only the overtime part depends on hotel_coeff here
+    # (the hourly rates in the frames are the already-scaled ones).
+    assert float(plain.loc["MIS-1002", "total_ht"]) == 324.0
+    assert float(scaled.loc["MIS-1002", "total_ht"]) == 8 * 33 + 1.5 * 40 * 2
+    assert float(scaled.loc["MIS-1001", "total_ht"]) == float(plain.loc["MIS-1001", "total_ht"])  # no overtime
+
+
 def test_money_rounds_to_the_cent_half_up_and_hours_keep_minutes(tariffs):
     missions = example_missions()
     missions.loc[0, "hourly_rate"] = 12.345  # for 1 h: 12.345 (12.3449999… as a float) -> 12.35

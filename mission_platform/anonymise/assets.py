@@ -1,10 +1,10 @@
 """Anonymised assets: the shareable data set, written to ``anonymised/<export_id>/``.
 
-The frames are scanned for leaks before they are written, so a frame holding
-personal data never reaches the shareable area; the blocking checks then scan
-the written Parquet files again and stop everything downstream when they find
-anything. Checks run in the same step as the asset: one process reads the
-raw frames once for all of them.
+The frames are scanned for leaks, then the exact Parquet bytes are checked
+(no personal data, no row lost) before anything reaches the shareable area;
+a folder is published downstream only once its manifest is written, last,
+after every check passed. A failing blocking check also stops everything
+downstream in the run.
 """
 
 import io
@@ -14,7 +14,7 @@ import pandas as pd
 
 from mission_platform.anonymise import LeakChecker, anonymise_export
 from mission_platform.freshness import layer_freshness
-from mission_platform.lake_io import frame_key
+from mission_platform.lake_io import frame_key, manifest_key, write_manifest
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource
@@ -96,35 +96,47 @@ def anonymised_export(
                 description=f"export {export_id}: anonymisation left {before_writing}; nothing was written",
                 metadata=leak_metadata(before_writing),
             )
+        # The exact bytes that will be shared are checked before they reach the lake.
         written = {source: _parquet_bytes(frame) for source, frame in frames.items()}
-        for source, data in written.items():
-            lake.write_bytes(frame_key("anonymised", export_id, source), data)
+        checks = []
         for source, frame in frames.items():
             name = ANONYMISED_ASSETS[source]
+            report = checker.check_parquet({source: written[source]})
+            sampled_out = len(raw[source]) - len(frame)
+            checks += [
+                dg.AssetCheckResult(asset_key=name, check_name="no_personal_data", passed=report.total == 0,
+                                    metadata=leak_metadata(report)),
+                dg.AssetCheckResult(
+                    asset_key=name, check_name="rows_preserved", passed=sampled_out == 0 or profile.enabled,
+                    metadata={
+                        "rows_read": dg.MetadataValue.int(len(raw[source])),
+                        "rows_anonymised": dg.MetadataValue.int(len(frame)),
+                        "sampled_out_by_public_demo": dg.MetadataValue.int(sampled_out),
+                    },
+                ),
+            ]
+        failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
+        # A folder without its manifest is never published: drop it before rewriting,
+        # write it last, and only when every check passed.
+        lake.delete(manifest_key("anonymised", export_id))
+        if not failed:
+            for source, data in written.items():
+                lake.write_bytes(frame_key("anonymised", export_id, source), data)
+            write_manifest(lake, "anonymised", export_id, {
+                "export_id": export_id,
+                "public_demo": profile.enabled,
+                "rows": {source: len(frame) for source, frame in frames.items()},
+            })
+        for source, frame in frames.items():
             yield dg.MaterializeResult(
-                asset_key=name,
+                asset_key=ANONYMISED_ASSETS[source],
                 metadata=frame_metadata(
                     frame,
                     **reasons_metadata(frame),
                     rows_read=dg.MetadataValue.int(len(raw[source])),
                     public_demo_profile=dg.MetadataValue.bool(profile.enabled),
+                    written=dg.MetadataValue.bool(not failed),
                     lake_path=dg.MetadataValue.path(lake.location(frame_key("anonymised", export_id, source))),
                 ),
             )
-        for source, frame in frames.items():
-            name = ANONYMISED_ASSETS[source]
-            # The files as written, read back from the lake: what would be shared.
-            report = checker.check_parquet({source: lake.read_bytes(frame_key("anonymised", export_id, source))})
-            yield dg.AssetCheckResult(asset_key=name, check_name="no_personal_data", passed=report.total == 0,
-                                      metadata=leak_metadata(report))
-            sampled_out = len(raw[source]) - len(frame)
-            yield dg.AssetCheckResult(
-                asset_key=name,
-                check_name="rows_preserved",
-                passed=sampled_out == 0 or profile.enabled,
-                metadata={
-                    "rows_read": dg.MetadataValue.int(len(raw[source])),
-                    "rows_anonymised": dg.MetadataValue.int(len(frame)),
-                    "sampled_out_by_public_demo": dg.MetadataValue.int(sampled_out),
-                },
-            )
+        yield from checks

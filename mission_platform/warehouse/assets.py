@@ -9,10 +9,11 @@ must never roll the warehouse back.
 import os
 
 import dagster as dg
+import pandas as pd
 
 from mission_platform.anonymise.assets import ANONYMISED_ASSETS
 from mission_platform.freshness import layer_freshness
-from mission_platform.lake_io import complete_exports, frame_key, read_frames
+from mission_platform.lake_io import complete_exports, frame_key, read_frames, read_manifest
 from mission_platform.metadata import frame_metadata
 from mission_platform.notion import reason_kind
 from mission_platform.partitions import exports_partitions
@@ -82,7 +83,7 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
         sampled_out = read[source] - anonymised[source]
         yield dg.AssetCheckResult(
             asset_key=table, check_name="nothing_lost",
-            passed=bool(row["ok"]) and (sampled_out == 0 or demo),
+            passed=bool(pd.notna(row["ok"]) and row["ok"]) and (sampled_out == 0 or demo),
             metadata={
                 "export_id": dg.MetadataValue.text(export_id),
                 "rows_read": dg.MetadataValue.int(int(read[source])),
@@ -131,16 +132,20 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
         export_id = _latest_anonymised(lake)
         try:
             tariffs = tariffs_from_env()
-            extra_coeff = demo_profile_from_env().extra_coeff
+            profile = demo_profile_from_env()
         except ConfigurationError as exc:
             raise dg.Failure(description=str(exc)) from exc
+        if read_manifest(lake, "anonymised", export_id)["public_demo"] != profile.enabled:
+            raise dg.Failure(description=(
+                f"export {export_id} was anonymised with the public-demo profile "
+                f"{'on' if not profile.enabled else 'off'}, and it is {'on' if profile.enabled else 'off'} now: "
+                f"rerun the anonymised assets for {export_id} before publishing"))
         frames = read_frames(lake, "anonymised", export_id)
         tables = transform.build_core_tables(
-            frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs, extra_coeff=extra_coeff
+            frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs,
+            extra_coeff=profile.extra_coeff, hotel_coeff=profile.hotel_coeff,
         )
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
-        with warehouse.connect() as conn:
-            schema.ensure_schema(conn)
         result = load.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected)
         if tariffs.is_sample:
             context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, "
@@ -175,7 +180,9 @@ def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehou
         rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         with warehouse.connect() as conn:
             schema.ensure_schema(conn)
-            load.replace_rejected_rows(conn, export_id, rows)
+            # The published export's rows were replaced with the core tables, in the same transaction.
+            if load.published_export(conn) != export_id:
+                load.replace_rejected_rows(conn, export_id, rows)
         return dg.MaterializeResult(
             metadata=frame_metadata(
                 rows,

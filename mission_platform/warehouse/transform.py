@@ -73,6 +73,7 @@ def build_core_tables(
     export_id: str,
     tariffs: Tariffs,
     extra_coeff: float = 1.0,
+    hotel_coeff: float = 1.0,
 ) -> CoreTables:
     """The kept rows of the anonymised frames as the ``core`` tables, every business rule applied."""
     if not extra_coeff > 0:
@@ -129,7 +130,7 @@ def build_core_tables(
         "logiciel": logiciel,
         "hotel": hotel,
         "extra": extra,
-        "missions": _missions_table(missions, export_id, tariffs, extra_coeff),
+        "missions": _missions_table(missions, export_id, tariffs, extra_coeff, hotel_coeff),
         "logiciel_extra": logiciel_extra,
     }
     # Text columns as pandas strings throughout, whatever built them.
@@ -241,7 +242,9 @@ def _cents(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.floor(scaled + 0.5) / 100
 
 
-def _missions_table(missions: pd.DataFrame, export_id: str, tariffs: Tariffs, extra_coeff: float) -> pd.DataFrame:
+def _missions_table(
+    missions: pd.DataFrame, export_id: str, tariffs: Tariffs, extra_coeff: float, hotel_coeff: float
+) -> pd.DataFrame:
     missing = missions["start"].isna() | missions["end"].isna()
     if missing.any():
         raise CoreInvariantError(f"missions: kept records {_rows(missions, missing)} have no start or end")
@@ -261,8 +264,9 @@ def _missions_table(missions: pd.DataFrame, export_id: str, tariffs: Tariffs, ex
     ot = overtime.to_numpy(dtype=float)
     rate = np.where(urgent, missions["urgent_rate"].to_numpy(dtype=float), missions["hourly_rate"].to_numpy(dtype=float))
     pay = np.where(urgent, tariffs.extra_hourly_pay_urgent, tariffs.extra_hourly_pay)
-    # A cancelled mission earns and costs nothing, overtime included.
-    total_ht = _cents(np.where(cancelled, 0.0, h * rate + ot * tariffs.overtime_rate))
+    # A cancelled mission earns and costs nothing, overtime included. The public-demo profile
+    # scaled the hotel rates upstream; the overtime rate is scaled here, or it could be read back.
+    total_ht = _cents(np.where(cancelled, 0.0, h * rate + ot * tariffs.overtime_rate * hotel_coeff))
     total_ttc = _cents(total_ht * (1 + tariffs.vat_rate))
     extra_salaire = _cents(np.where(cancelled, 0.0, (h * pay + ot * tariffs.extra_hourly_pay_urgent) * extra_coeff))
     benefice = _cents(total_ht - extra_salaire)
