@@ -54,10 +54,26 @@ def _say(message: str = "") -> None:
 
 # -- materialize ---------------------------------------------------------------------------------
 
-def latest_export(lake) -> str:
+def lake_exports(lake) -> list[str]:
+    """Export folders present in the lake, oldest first."""
     from mission_platform.notion.sensors import RAW_PREFIX, group_by_export
 
-    exports = sorted(group_by_export(lake.list(RAW_PREFIX)))
+    return sorted(group_by_export(lake.list(RAW_PREFIX)))
+
+
+def choose_export(lake, requested: str | None) -> str:
+    """The requested export if its folder is in the lake, else the most recent one."""
+    from mission_platform.notion.sensors import RAW_PREFIX
+
+    exports = lake_exports(lake)
+    if requested is not None:
+        if requested not in exports:
+            # Checked before registering it: a typo would otherwise become a partition for good.
+            raise CliError(
+                f"export {requested!r} is not in the lake at {lake.location(RAW_PREFIX)}",
+                f"exports there: {', '.join(exports[-5:]) or 'none'} (ids are YYYY-MM-DD or YYYY-MM-DDTHHMM)",
+            )
+        return requested
     if not exports:
         raise CliError(
             f"no export in the lake at {lake.location(RAW_PREFIX)}",
@@ -207,9 +223,14 @@ def prepare_cli_run() -> Path:
 def cmd_materialize(args: argparse.Namespace) -> int:
     from mission_platform.resources import lake_from_env, warehouse_from_env
 
+    from mission_platform.settings import ensure_demo_key
+
     prepare_cli_run()
+    created = ensure_demo_key()
+    if created:
+        _say(f"created a demo anonymisation key at {created} (owner-only); set ANONYMISATION_KEY in production")
     lake = lake_from_env()
-    export_id = args.export or latest_export(lake)
+    export_id = choose_export(lake, args.export)
     warehouse = warehouse_from_env()
     warehouse.dsn()  # hold the embedded server (if any) for the whole run
     ok = run_graph(export_id, args.select)
@@ -234,7 +255,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         generated = build_export(_today())
         write_export(lake, generated)
         _say(f"wrote export {generated.export_id} to {lake.location('raw/notion/' + generated.export_id)}")
-    export_id = latest_export(lake)
+    export_id = choose_export(lake, None)
     warehouse = warehouse_from_env()
     _say(f"warehouse: {warehouse.describe()}")
     started = time.monotonic()

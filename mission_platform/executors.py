@@ -15,8 +15,8 @@ from its submission, default 1200):
 - a step message still queued when the time is up expires and is dropped, so
   a failed run never publishes later;
 - the run gives up waiting for a step whose worker is gone for good (no
-  result ever comes back), revokes it, and fails the step (or retries it,
-  under the step's RetryPolicy), instead of waiting forever.
+  result ever comes back), revokes it, and fails the step
+  instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class _BoundedStepResult:
     - Once the step's time is up, it is ready: dagster-celery would wait for a
       result lost with its worker for ever (and hold the run's pool slots).
     - A task that failed without Dagster events (timed out, worker lost) gives
-      the step's failure (or retry, under the step's RetryPolicy), as the
+      the step's failure, as the
       multiprocess executor does for a crashed step process. Raised instead,
       dagster-celery stops launching steps but waits for the steps still
       pending, which never come: the run would hang.

@@ -9,7 +9,6 @@ reading the run log knows which store was down.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from contextlib import contextmanager
 from typing import Callable, TypeVar
@@ -55,7 +54,9 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def retry_attempts() -> int:
-    return max(1, int(os.environ.get("MISSION_RETRY_ATTEMPTS", "5")))
+    from mission_platform.settings import int_env
+
+    return max(1, int_env("MISSION_RETRY_ATTEMPTS", 5))
 
 
 def with_retries(fn: Callable[[], T], what: str, *, attempts: int | None = None, base_delay: float = 0.5) -> T:

@@ -38,6 +38,16 @@ def _float_env(name: str, default: float | None) -> float | None:
         raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
 
 
+def int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
 def _bool_env(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -114,7 +124,7 @@ def demo_profile_from_env() -> DemoProfile:
         sample_fraction=fraction,
         hotel_coeff=values["MISSION_DEMO_HOTEL_COEFF"],
         extra_coeff=values["MISSION_DEMO_EXTRA_COEFF"],
-        seed=int(os.environ.get("MISSION_DEMO_SEED", "0")),
+        seed=int_env("MISSION_DEMO_SEED", 0),
     )
 
 

@@ -121,3 +121,18 @@ def test_ui_serves_the_code_location_on_loopback(tmp_path, warehouse_url):
     assert f"Dagster UI on http://127.0.0.1:{port}" in output
     assert "psql" in output
     assert (tmp_path / "home" / "dagster.yaml").exists()
+
+
+def test_materialize_refuses_an_export_that_is_not_in_the_lake(tmp_path):
+    copy_export(EXAMPLE_EXPORT, tmp_path / "lake", EXAMPLE_EXPORT_ID)
+    home = tmp_path / "home"
+    env = base_env(MISSION_LAKE_URL=str(tmp_path / "lake"), DAGSTER_HOME=str(home), MISSION_DATA_DIR=str(tmp_path / "data"))
+    result = cli(["materialize", "--export", "latest"], cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "export 'latest' is not in the lake" in result.stderr and EXAMPLE_EXPORT_ID in result.stderr
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            assert instance.get_dynamic_partitions("notion_exports") == []  # nothing registered
+    finally:
+        del os.environ["DAGSTER_HOME"]

@@ -502,6 +502,10 @@ MISSIONS = [
     (mission("MIS-25", "  Hôtel   Alpha "), None),                          # stray spaces in the title
     (mission("MIS-26", "Hôtel Alpha", "", date="04/03/2024 07:00 → 04/03/2024 07:00"), None),
     (mission("MIS-27", "A (https://www.notion.so/a), B (https://www.notion.so/b)"), "several hotels"),
+    (mission("MIS-28", rate=""), "missing tarif horaire"),
+    (mission("MIS-29", statuses="urgente", urgent_rate=""), "missing tarif urgence"),
+    (mission("MIS-30", statuses="urgente", rate=""), None),                 # urgent: billed at tarif urgence
+    (mission("MIS-31", statuses="annulé hôtel", rate="", urgent_rate=""), None),  # cancelled: costs nothing
 ]
 EXPECTED_HOTEL_REASONS = [None, None, "duplicate: copy of record 2", None, None,
                           "ID conflict: 2 records share the ID with different content",

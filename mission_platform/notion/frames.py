@@ -239,6 +239,10 @@ def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, 
         _number_rule(hourly_rate, "tarif horaire", cells["hourly_rate"]),
         _number_rule(urgent_rate, "tarif urgence", cells["urgent_rate"]),
         (statuses["cancelled_by_both"], "cancelled by both the extra and the hotel"),
+        # A mission that happens is billed at the rate its status calls for: without it the amounts
+        # would be missing while the extra's pay is not (a cancelled mission costs nothing either way).
+        (statuses["cancelled_by"].isna() & ~statuses["urgent"] & hourly_rate["value"].isna(), "missing tarif horaire"),
+        (statuses["cancelled_by"].isna() & statuses["urgent"] & urgent_rate["value"].isna(), "missing tarif urgence"),
     ]
     columns = {
         "mission_id": ids, "title": cells["title"],

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from mission_platform.operations.jobs import mission_platform_job
-from mission_platform.partitions import exports_partitions
+from mission_platform.partitions import exports_partitions, is_export_id
 
 
 @dg.schedule(
@@ -15,7 +15,8 @@ from mission_platform.partitions import exports_partitions
     description="Weekly refresh for the most recent export known to the instance (by export_id).",
 )
 def weekly_refresh(context: dg.ScheduleEvaluationContext):
-    exports = sorted(context.instance.get_dynamic_partitions(exports_partitions.name))
+    # Only well-formed ids sort in time order.
+    exports = sorted(p for p in context.instance.get_dynamic_partitions(exports_partitions.name) if is_export_id(p))
     if not exports:
         return dg.SkipReason("no export registered yet: drop one into raw/notion/ in the lake (the sensor registers it)")
     latest = exports[-1]
