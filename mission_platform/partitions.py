@@ -12,11 +12,3 @@ EXPORT_ID = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{4})?$")
 def is_export_id(value: str) -> bool:
     return bool(EXPORT_ID.match(value))
 
-
-def export_date(export_id: str):
-    """The day an export was taken: the date part of its id."""
-    import datetime as dt
-
-    if not is_export_id(export_id):
-        raise ValueError(f"{export_id!r} is not an export id (YYYY-MM-DD or YYYY-MM-DDTHHMM)")
-    return dt.date.fromisoformat(export_id[:10])

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import psycopg
 
 from mission_platform.resources import LakeResource
@@ -139,3 +140,19 @@ def test_only_whole_checked_anonymised_exports_are_published(pipeline_env, monke
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "rerun the anonymised assets" in failure.step_failure_data.user_failure_data.description
     assert rows(url, "SELECT DISTINCT export_id FROM core.missions") == [(EXAMPLE_EXPORT_ID,)]
+
+
+def test_the_forecast_check_catches_a_malformed_forecast():
+    from mission_platform.forecast.assets import forecast_sanity
+
+    monday = dt.date(2024, 9, 16)
+    good = pd.DataFrame({
+        "week_start": pd.date_range("2024-09-16", periods=4, freq="7D"),
+        "mean": [10.0, 11, 12, 13], "p10": [8.0, 9, 10, 11], "p50": [10.0, 11, 12, 13], "p90": [12.0, 13, 14, 15],
+    })
+    assert forecast_sanity(good, monday).passed
+    crossed = good.assign(p10=[8.0, 12, 10, 11])  # p10 above p50 in week 2
+    assert not forecast_sanity(crossed, monday).passed
+    shifted = good.assign(week_start=good["week_start"] + pd.Timedelta(days=1))  # Tuesdays
+    assert not forecast_sanity(shifted, monday).passed
+    assert not forecast_sanity(good.head(3), monday).passed

@@ -94,7 +94,8 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     description="core.mission_forecast: the 4-week NPTS forecast (mean, p10, p50, p90) and the extras it takes, kept per as-of week.",
     metadata={"dagster/table_name": "core.mission_forecast"},
     check_specs=[dg.AssetCheckSpec("forecast_sane", asset="mission_forecast", blocking=True,
-                                   description="Every stored forecast is non-negative with p10 ≤ p50 ≤ p90.")],
+                                   description="The next 4 Mondays from the as-of week, each non-negative with "
+                                   "p10 ≤ p50 ≤ p90; checked before the forecast is stored.")],
 )
 def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with retry_step_on_transient_faults():
@@ -106,7 +107,8 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             context.log.warning(str(exc))
             return dg.MaterializeResult(
                 metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))},
-                check_results=[_sanity(warehouse)],
+                check_results=[dg.AssetCheckResult(check_name="forecast_sane", passed=True,
+                                                   description="no forecast this week: not enough history")],
             )
         per_extra = missions_per_active_extra(_published_missions(warehouse), export_date)
         rows = extras_needed(predicted, per_extra)
@@ -115,8 +117,10 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         rows.insert(0, "as_of_week", _as_of_week(export_date))
         rows.insert(2, "model", PRODUCTION_MODEL)
         rows["export_id"] = export_id
-        with warehouse.connect() as conn:
-            load.upsert_rows(conn, "mission_forecast", rows, ["as_of_week", "week_start", "model"])
+        sanity = forecast_sanity(rows, _as_of_week(export_date))
+        if sanity.passed:  # a forecast that fails its check is never stored
+            with warehouse.connect() as conn:
+                load.upsert_rows(conn, "mission_forecast", rows, ["as_of_week", "week_start", "model"])
         return dg.MaterializeResult(
             metadata=frame_metadata(
                 rows,
@@ -124,8 +128,9 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
                 as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
                 warnings=dg.MetadataValue.json(list(predicted.attrs.get("warnings", []))),
+                stored=dg.MetadataValue.bool(sanity.passed),
             ),
-            check_results=[_sanity(warehouse)],
+            check_results=[sanity],
         )
 
 
@@ -171,9 +176,15 @@ def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         )
 
 
-def _sanity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    bad = warehouse.query_frame(
-        "SELECT count(*) AS n FROM core.mission_forecast WHERE p10 < 0 OR p10 > p50 OR p50 > p90 OR mean < 0"
-    )["n"].iloc[0]
-    return dg.AssetCheckResult(check_name="forecast_sane", passed=int(bad) == 0,
-                               metadata={"bad_rows": dg.MetadataValue.int(int(bad))})
+def forecast_sanity(rows: pd.DataFrame, as_of_week: dt.date) -> dg.AssetCheckResult:
+    """The forecast frame covers the next HORIZON Mondays from ``as_of_week``, non-negative, quantiles in order."""
+    expected = list(pd.date_range(pd.Timestamp(as_of_week), periods=HORIZON, freq="7D"))
+    weeks_ok = list(pd.to_datetime(rows["week_start"])) == expected
+    bad = int(((rows[["mean", "p10", "p50", "p90"]] < 0).any(axis=1)
+               | (rows["p10"] > rows["p50"]) | (rows["p50"] > rows["p90"])
+               | rows[["mean", "p10", "p50", "p90"]].isna().any(axis=1)).sum())
+    return dg.AssetCheckResult(
+        check_name="forecast_sane",
+        passed=weeks_ok and bad == 0,
+        metadata={"weeks_as_expected": dg.MetadataValue.bool(weeks_ok), "bad_rows": dg.MetadataValue.int(bad)},
+    )
