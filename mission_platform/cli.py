@@ -30,9 +30,19 @@ telemetry:
 
 
 class CliError(Exception):
+    """Bad input or configuration: exit code 2."""
+
+    exit_code = EXIT_USAGE
+
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)
         self.hint = hint
+
+
+class RunFailed(CliError):
+    """A run did not complete: exit code 1."""
+
+    exit_code = EXIT_FAILED
 
 
 def prepare_instance_home() -> Path:
@@ -233,8 +243,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     export_id = choose_export(lake, args.export)
     warehouse = warehouse_from_env()
     warehouse.dsn()  # hold the embedded server (if any) for the whole run
-    ok = run_graph(export_id, args.select)
-    return EXIT_OK if ok else EXIT_FAILED
+    if not run_graph(export_id, args.select):
+        raise RunFailed(f"the run for export {export_id} failed", "the lines above name the failed step; the UI has its log")
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -260,10 +271,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say(f"warehouse: {warehouse.describe()}")
     started = time.monotonic()
     ok = run_graph(export_id)
+    if not ok:
+        raise RunFailed(f"the demo run for export {export_id} failed", "open `mission-platform ui` to see the run's log")
     _say()
     _say(summary(warehouse, home))
     _say(f"demo finished in {time.monotonic() - started:.0f}s")
-    return EXIT_OK if ok else EXIT_FAILED
+    return EXIT_OK
 
 
 def _today():
@@ -349,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("hint: see .env.example and the README's Configuration section", file=sys.stderr)

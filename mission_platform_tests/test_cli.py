@@ -136,3 +136,14 @@ def test_materialize_refuses_an_export_that_is_not_in_the_lake(tmp_path):
             assert instance.get_dynamic_partitions("notion_exports") == []  # nothing registered
     finally:
         del os.environ["DAGSTER_HOME"]
+
+
+def test_a_failed_run_exits_1_naming_the_step_and_the_cause(tmp_path, warehouse_url):
+    copy_export(EXAMPLE_EXPORT, tmp_path / "lake", EXAMPLE_EXPORT_ID)
+    env = base_env(MISSION_LAKE_URL=str(tmp_path / "lake"), DAGSTER_HOME=str(tmp_path / "home"),
+                   MISSION_DATA_DIR=str(tmp_path / "data"), MISSION_WAREHOUSE_URL=warehouse_url, MISSION_ENV="production")
+    result = cli(["materialize"], cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "step anonymised_export failed: ANONYMISATION_KEY is not set" in result.stdout
+    assert f"error: the run for export {EXAMPLE_EXPORT_ID} failed" in result.stderr
+    assert "Traceback" not in result.stderr
