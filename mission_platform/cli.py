@@ -231,8 +231,8 @@ def prepare_cli_run() -> Path:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
+    """One export, several (``--export`` repeated: a backfill, oldest first) or every export in the lake (``--all``)."""
     from mission_platform.resources import lake_from_env, warehouse_from_env
-
     from mission_platform.settings import ensure_demo_key
 
     prepare_cli_run()
@@ -240,11 +240,16 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     if created:
         _say(f"created a demo anonymisation key at {created} (owner-only); set ANONYMISATION_KEY in production")
     lake = lake_from_env()
-    export_id = choose_export(lake, args.export)
+    if args.all:
+        exports = lake_exports(lake) or [choose_export(lake, None)]
+    else:
+        exports = sorted({choose_export(lake, e) for e in args.export or [None]})
     warehouse = warehouse_from_env()
     warehouse.dsn()  # hold the embedded server (if any) for the whole run
-    if not run_graph(export_id, args.select):
-        raise RunFailed(f"the run for export {export_id} failed", "the lines above name the failed step; the UI has its log")
+    failed = [export_id for export_id in exports if not run_graph(export_id, args.select)]
+    if failed:
+        raise RunFailed(f"the run for export {', '.join(failed)} failed",
+                        "the lines above name the failed step; the UI has its log")
     return EXIT_OK
 
 
@@ -342,7 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("generate", help="write a sample Notion export into the lake (see `generate --help`)", add_help=False)
     sub.add_parser("demo", help="generate when the lake is empty, materialise everything, print a summary")
     materialize = sub.add_parser("materialize", help="materialise all assets (or a selection) for one export")
-    materialize.add_argument("--export", help="export id (default: the most recent in the lake)")
+    which = materialize.add_mutually_exclusive_group()
+    which.add_argument("--export", action="append",
+                       help="export id (default: the most recent in the lake); repeat it to backfill several")
+    which.add_argument("--all", action="store_true", help="every export in the lake, oldest first")
     materialize.add_argument("--select", help="Dagster asset selection, e.g. 'group:warehouse' or 'key:missions+'")
     ui = sub.add_parser("ui", help="start the Dagster UI on loopback, on the same instance and configuration")
     ui.add_argument("--port", type=int, default=3000)

@@ -147,3 +147,18 @@ def test_a_failed_run_exits_1_naming_the_step_and_the_cause(tmp_path, warehouse_
     assert "step anonymised_export failed: ANONYMISATION_KEY is not set" in result.stdout
     assert f"error: the run for export {EXAMPLE_EXPORT_ID} failed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_materialize_backfills_several_exports_oldest_first(tmp_path, warehouse_url):
+    for export_id in ("2024-04-15", EXAMPLE_EXPORT_ID):
+        copy_export(EXAMPLE_EXPORT, tmp_path / "lake", export_id)
+    env = base_env(MISSION_LAKE_URL=str(tmp_path / "lake"), DAGSTER_HOME=str(tmp_path / "home"),
+                   MISSION_DATA_DIR=str(tmp_path / "data"), MISSION_WAREHOUSE_URL=warehouse_url, ANONYMISATION_KEY=TEST_KEY)
+    result = cli(["materialize", "--all"], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    runs = [line for line in result.stdout.splitlines() if line.startswith("run ") and " for export " in line]
+    assert [line.rsplit("export ", 1)[1].split(":")[0] for line in runs] == [EXAMPLE_EXPORT_ID, "2024-04-15"]
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute("SELECT DISTINCT export_id FROM core.missions").fetchall() == [("2024-04-15",)]
+        exports = conn.execute("SELECT DISTINCT export_id FROM core.rejected_rows ORDER BY 1").fetchall()
+    assert exports == [(EXAMPLE_EXPORT_ID,), ("2024-04-15",)]
