@@ -118,7 +118,6 @@ def run_graph(export_id: str, selection: str | None = None, *, progress=_say) ->
     import dagster as dg
     from dagster._core.events import DagsterEventType
 
-    from mission_platform.definitions import defs
     from mission_platform.partitions import exports_partitions
 
     keys = resolve_selection(selection)

@@ -167,11 +167,19 @@ def copy_export(src: Path, lake_root: Path, export_id: str) -> Path:
 # -- the whole graph -------------------------------------------------------------------------
 
 @pytest.fixture
-def pipeline_env(monkeypatch, local_lake_url, warehouse_url):
-    """Environment of a full pipeline run: test key, the example's tariffs, a local lake, a fresh warehouse."""
-    monkeypatch.setenv("ANONYMISATION_KEY", TEST_KEY)
+def tariffs(monkeypatch):
+    """The example's tariffs (examples/README.md), set in the environment as production would."""
+    from mission_platform.settings import tariffs_from_env
+
     for name, value in EXAMPLE_TARIFFS.items():
         monkeypatch.setenv(name, value)
+    return tariffs_from_env()
+
+
+@pytest.fixture
+def pipeline_env(monkeypatch, tariffs, local_lake_url, warehouse_url):
+    """Environment of a full pipeline run: test key, the example's tariffs, a local lake, a fresh warehouse."""
+    monkeypatch.setenv("ANONYMISATION_KEY", TEST_KEY)
     monkeypatch.setenv("MISSION_WAREHOUSE_URL", warehouse_url)
     return {"lake_url": local_lake_url, "warehouse_url": warehouse_url}
 

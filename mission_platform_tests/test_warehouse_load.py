@@ -17,11 +17,9 @@ import pytest
 from psycopg import sql
 
 from mission_platform.resources import WarehouseResource
-from mission_platform.settings import tariffs_from_env
 from mission_platform.warehouse import load
 from mission_platform.warehouse.schema import CORE_TABLES, PUBLISHED_TABLES, ensure_schema, read_definitions
 from mission_platform.warehouse.transform import CoreTables
-from mission_platform_tests.conftest import EXAMPLE_TARIFFS
 from mission_platform_tests.warehouse_examples import (
     EXPECTED_COLUMNS,
     EXPECTED_MISSIONS,
@@ -31,13 +29,6 @@ from mission_platform_tests.warehouse_examples import (
     example_tables,
     later_tables,
 )
-
-@pytest.fixture
-def tariffs(monkeypatch):
-    for name, value in EXAMPLE_TARIFFS.items():
-        monkeypatch.setenv(name, value)
-    return tariffs_from_env()
-
 
 @pytest.fixture
 def warehouse(warehouse_url):

@@ -7,7 +7,6 @@ import json
 import pandas as pd
 import pytest
 
-from mission_platform.settings import tariffs_from_env
 from mission_platform.warehouse.transform import (
     EXTRA_COLUMNS,
     HOTEL_COLUMNS,
@@ -19,7 +18,6 @@ from mission_platform.warehouse.transform import (
     build_core_tables,
     build_rejected_rows,
 )
-from mission_platform_tests.conftest import EXAMPLE_TARIFFS
 from mission_platform_tests.warehouse_examples import (
     EXPECTED_COLUMNS,
     EXPECTED_MISSIONS,
@@ -28,13 +26,6 @@ from mission_platform_tests.warehouse_examples import (
     example_hotels,
     example_missions,
 )
-
-
-@pytest.fixture
-def tariffs(monkeypatch):
-    for name, value in EXAMPLE_TARIFFS.items():
-        monkeypatch.setenv(name, value)
-    return tariffs_from_env()
 
 
 def build(tariffs, missions=None, hotels=None, extras=None, **kwargs):
