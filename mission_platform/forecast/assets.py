@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from mission_platform.forecast import (
+    PRODUCTION_MODEL,
     NotEnoughHistory,
     backtest,
     extras_needed,
@@ -26,7 +27,7 @@ from mission_platform.resources import WarehouseResource
 from mission_platform.warehouse import load
 
 HORIZON = 4
-PRODUCTION_MODEL = "npts"
+STAFFING_WEEKS = 8
 
 
 def _published(warehouse: WarehouseResource) -> tuple[str, dt.date]:
@@ -38,8 +39,12 @@ def _published(warehouse: WarehouseResource) -> tuple[str, dt.date]:
     return export_id, export_date
 
 
-def _published_missions(warehouse: WarehouseResource) -> pd.DataFrame:
-    missions = warehouse.query_frame("SELECT mission_id, extra_id, date_debut, annulation FROM core.missions")
+def _published_missions(warehouse: WarehouseResource, since: dt.date | None = None) -> pd.DataFrame:
+    """The published missions the forecast layer needs (from ``since`` on, when given)."""
+    missions = warehouse.query_frame(
+        "SELECT mission_id, extra_id, date_debut, annulation FROM core.missions WHERE date_debut >= %s",
+        (since or dt.date.min,),
+    )
     missions["date_debut"] = pd.to_datetime(missions["date_debut"])
     return missions
 
@@ -110,7 +115,10 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 check_results=[dg.AssetCheckResult(check_name="forecast_sane", passed=True,
                                                    description="no forecast this week: not enough history")],
             )
-        per_extra = missions_per_active_extra(_published_missions(warehouse), export_date)
+        # Staffing looks at the last STAFFING_WEEKS completed weeks only: no need to read the whole history again.
+        as_of_week = _as_of_week(export_date)
+        recent = _published_missions(warehouse, since=as_of_week - dt.timedelta(weeks=STAFFING_WEEKS))
+        per_extra = missions_per_active_extra(recent, export_date, weeks=STAFFING_WEEKS)
         rows = extras_needed(predicted, per_extra)
         booked = future.set_index("week_start")["already_booked"]
         rows["already_booked"] = pd.to_datetime(rows["week_start"]).map(booked).astype("Int64")
