@@ -28,7 +28,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from mission_platform.schemas import PARSED_EXTRAS, PARSED_HOTELS, PARSED_MISSIONS, conform
+from mission_platform.columns import PARSED, conform
 from mission_platform.settings import DemoProfile
 
 KEY = b"benchmark-key-not-a-secret-0123456789"
@@ -132,9 +132,9 @@ def synthesise(n_missions: int, seed: int = 7) -> dict[str, pd.DataFrame]:
         "reject_reason": np.where(rejected, "date illisible", None),
     })
     return {
-        "missions": conform(missions, PARSED_MISSIONS),
-        "hotels": conform(hotels, PARSED_HOTELS),
-        "extras": conform(extras, PARSED_EXTRAS),
+        "missions": conform(missions, PARSED["missions"]),
+        "hotels": conform(hotels, PARSED["hotels"]),
+        "extras": conform(extras, PARSED["extras"]),
     }
 
 

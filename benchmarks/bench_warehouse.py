@@ -46,7 +46,7 @@ BENCH_DB = "mission_bench"
 
 def synthesise(n_missions: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Schema-conformant anonymised missions, hotels and extras (2 % of missions set aside)."""
-    from mission_platform.schemas import ANONYMISED_EXTRAS, ANONYMISED_HOTELS, ANONYMISED_MISSIONS, conform
+    from mission_platform.columns import ANONYMISED, conform
 
     rng = np.random.default_rng(seed)
     n_hotels = max(50, n_missions // 200)
@@ -121,8 +121,8 @@ def synthesise(n_missions: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFra
         "payment_status": rng.choice(["payé", "en attente", "en retard", None], n),
         "reject_reason": np.where(rejected, "missing hotel", None),
     })
-    return (conform(missions, ANONYMISED_MISSIONS), conform(hotels, ANONYMISED_HOTELS),
-            conform(extras, ANONYMISED_EXTRAS))
+    return (conform(missions, ANONYMISED["missions"]), conform(hotels, ANONYMISED["hotels"]),
+            conform(extras, ANONYMISED["extras"]))
 
 
 # -- one size, in its own process ----------------------------------------------------------
@@ -141,8 +141,9 @@ def run_one(n_missions: int, url: str, to_sql: bool) -> dict:
     from sqlalchemy import create_engine
 
     from mission_platform.settings import SAMPLE_TARIFFS
-    from mission_platform.warehouse import load
-    from mission_platform.warehouse.schema import PUBLISHED_TABLES, build_tables, ensure_schema
+    from mission_platform.warehouse import publish
+    from mission_platform.warehouse.ddl import build_tables, ensure_schema
+    from mission_platform.warehouse.tables import PUBLISHED as PUBLISHED_TABLES
     from mission_platform.warehouse.transform import build_core_tables, build_rejected_rows
 
     out: dict = {"missions": n_missions}
@@ -160,10 +161,10 @@ def run_one(n_missions: int, url: str, to_sql: bool) -> dict:
     connect = lambda: psycopg.connect(url)  # noqa: E731
     with connect() as conn:
         ensure_schema(conn)
-    result, out["publish_s"] = _timed(lambda: load.publish_core_tables(connect, tables, export_id=export_id, rejected=rejected))
+    result, out["publish_s"] = _timed(lambda: publish.publish_core_tables(connect, tables, export_id=export_id, rejected=rejected))
     out["publish_phases_s"] = {k: round(v, 3) for k, v in result.seconds.items()}
     # Republish the same export: the steady state (schema and views already there).
-    result, out["republish_s"] = _timed(lambda: load.publish_core_tables(connect, tables, export_id=export_id, rejected=rejected))
+    result, out["republish_s"] = _timed(lambda: publish.publish_core_tables(connect, tables, export_id=export_id, rejected=rejected))
     out["republish_phases_s"] = {k: round(v, 3) for k, v in result.seconds.items()}
     out["peak_rss_mb_transform_publish"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -66,14 +66,14 @@ def _say(message: str = "") -> None:
 
 def lake_exports(lake) -> list[str]:
     """Export folders present in the lake, oldest first."""
-    from mission_platform.notion.sensors import RAW_PREFIX, group_by_export
+    from mission_platform.lake_layout import RAW_PREFIX, group_by_export
 
     return sorted(group_by_export(lake.list(RAW_PREFIX)))
 
 
 def choose_export(lake, requested: str | None) -> str:
     """The requested export if its folder is in the lake, else the most recent one."""
-    from mission_platform.notion.sensors import RAW_PREFIX
+    from mission_platform.lake_layout import RAW_PREFIX
 
     exports = lake_exports(lake)
     if requested is not None:
@@ -253,6 +253,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from mission_platform.lake_layout import RAW_PREFIX, export_prefix
     from mission_platform.resources import lake_from_env, warehouse_from_env
     from mission_platform.settings import ensure_demo_key, is_production
 
@@ -263,13 +264,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if created:
         _say(f"created a demo anonymisation key at {created} (owner-only); set ANONYMISATION_KEY in production")
     lake = lake_from_env()
-    if not lake.list("raw/notion"):
+    if not lake.list(RAW_PREFIX):
         from mission_platform.sample_data import build_export, write_export
 
         _say("the lake is empty: generating a sample Notion export …")
         generated = build_export(_today())
         write_export(lake, generated)
-        _say(f"wrote export {generated.export_id} to {lake.location('raw/notion/' + generated.export_id)}")
+        _say(f"wrote export {generated.export_id} to {lake.location(export_prefix(generated.export_id))}")
     export_id = choose_export(lake, None)
     warehouse = warehouse_from_env()
     _say(f"warehouse: {warehouse.describe()}")
@@ -290,7 +291,7 @@ def _today():
 
 
 def summary(warehouse, home: Path) -> str:
-    from mission_platform.warehouse.load import table_counts
+    from mission_platform.warehouse.queries import table_counts
 
     lines = ["== Warehouse =="]
     with warehouse.connect() as conn:

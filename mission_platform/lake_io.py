@@ -12,12 +12,9 @@ import json
 import dagster as dg
 import pandas as pd
 
+from mission_platform.columns import SOURCES
+from mission_platform.lake_layout import MANIFEST, frame_key, manifest_key
 from mission_platform.resources import LakeResource
-from mission_platform.schemas import SOURCES
-
-
-def frame_key(area: str, export_id: str, source: str) -> str:
-    return f"{area}/{export_id}/{source}.parquet"
 
 
 def source_of(asset_key: dg.AssetKey) -> str:
@@ -44,13 +41,6 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         return self.lake.read_parquet(self._key(context.asset_key, context.asset_partition_key))
-
-
-MANIFEST = "_manifest.json"
-
-
-def manifest_key(area: str, export_id: str) -> str:
-    return f"{area}/{export_id}/{MANIFEST}"
 
 
 def complete_exports(lake: LakeResource, area: str) -> list[str]:

@@ -39,9 +39,7 @@ class LakeError(RuntimeError):
 class LakeResource(dg.ConfigurableResource):
     """The data lake: ``./data/lake`` by default, or ``s3://bucket/prefix``.
 
-    Layout (see ARCHITECTURE.md): ``raw/notion/<export_id>/`` (what people drop),
-    ``parsed/<export_id>/`` (private typed frames), ``anonymised/<export_id>/``
-    (the shareable data set).
+    Layout: see ``lake_layout``.
     """
 
     url: str = "./data/lake"
@@ -266,6 +264,32 @@ class WarehouseResource(dg.ConfigurableResource):
                 return pd.DataFrame(cur.fetchall(), columns=columns)
 
         return with_retries(run, "reading the warehouse")
+
+    # -- what other stages read and write (they meet the warehouse here, not in its modules) ----------
+
+    def published_export(self) -> tuple[str, "date"] | None:  # noqa: F821
+        """The published export's id and date; None before the first publish."""
+        from mission_platform.lake_layout import export_date
+        from mission_platform.warehouse.queries import published_export
+
+        with self.connect() as conn:
+            export_id = published_export(conn)
+        return (export_id, export_date(export_id)) if export_id is not None else None
+
+    def replace_table(self, table: str, frame: pd.DataFrame) -> int:
+        """Replace the whole content of ``core.table`` (one of the pipeline's own tables) by ``frame``."""
+        from mission_platform.warehouse.writes import replace_table
+
+        with self.connect() as conn:
+            return replace_table(conn, table, frame)
+
+    def upsert_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert ``frame`` into ``core.table``, replacing the rows with the same primary key."""
+        from mission_platform.warehouse.tables import key_columns
+        from mission_platform.warehouse.writes import upsert_rows
+
+        with self.connect() as conn:
+            return upsert_rows(conn, table, frame, key_columns(table))
 
 
 def lake_from_env() -> LakeResource:

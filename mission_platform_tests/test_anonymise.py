@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from mission_platform import schemas
+from mission_platform import columns as registry
 from mission_platform.anonymise import anonymise_export, find_leaks
 from mission_platform.anonymise.text import canonical, words_of
 from mission_platform.settings import DemoProfile
@@ -35,13 +35,13 @@ def raw_frame(schema: dict[str, str], rows: list[dict]) -> pd.DataFrame:
     """A raw frame with the schema's columns (absent values null, booleans false), then any extra columns."""
     data = {c: [r.get(c, False if t == "bool" else None) for r in rows] for c, t in schema.items()}
     extra = {c: [r.get(c) for r in rows] for r in rows for c in r if c not in schema}
-    return schemas.conform(pd.DataFrame({**data, **extra}), schema, keep_extra=True)
+    return registry.conform(pd.DataFrame({**data, **extra}), schema, keep_extra=True)
 
 
 def hotels_frame(rows: list[tuple]) -> pd.DataFrame:
     """rows: (hotel_id, name, address, zipcode, city, software, hourly_rate, status, notes)."""
     fields = ("hotel_id", "name", "address", "zipcode", "city", "software", "hourly_rate", "status", "notes")
-    return raw_frame(schemas.PARSED_HOTELS, [
+    return raw_frame(registry.PARSED["hotels"], [
         {"row_number": i, **dict(zip(fields, r)), "created_at": pd.Timestamp("2022-01-12 14:30")}
         for i, r in enumerate(rows, 1)
     ])
@@ -50,7 +50,7 @@ def hotels_frame(rows: list[tuple]) -> pd.DataFrame:
 def extras_frame(rows: list[tuple]) -> pd.DataFrame:
     """rows: (extra_id, name, phone, email, software)."""
     fields = ("extra_id", "name", "phone", "email", "software")
-    return raw_frame(schemas.PARSED_EXTRAS, [
+    return raw_frame(registry.PARSED["extras"], [
         {"row_number": i, **dict(zip(fields, r)), "status": "disponible", "missions_count": 3}
         for i, r in enumerate(rows, 1)
     ])
@@ -83,7 +83,7 @@ def missions_frame(rows: list[tuple]) -> pd.DataFrame:
             "payment_status": "payé",
             "reject_reason": reason,
         })
-    return raw_frame(schemas.PARSED_MISSIONS, out)
+    return raw_frame(registry.PARSED["missions"], out)
 
 
 def example_raw() -> dict[str, pd.DataFrame]:
@@ -136,8 +136,8 @@ def test_output_conforms_exactly_to_the_anonymised_schemas():
     raw["missions"]["exported_by"] = "Arnaud Lefèvre"  # an unknown column: nobody vouched for it
     result = anonymise(raw)
     for source, frame in result.frames().items():
-        assert list(frame.columns) == list(schemas.ANONYMISED[source])
-        assert {c: str(t) for c, t in frame.dtypes.items()} == {c: str(pd.Series(dtype=t).dtype) for c, t in schemas.ANONYMISED[source].items()}
+        assert list(frame.columns) == list(registry.ANONYMISED[source])
+        assert {c: str(t) for c, t in frame.dtypes.items()} == {c: str(pd.Series(dtype=t).dtype) for c, t in registry.ANONYMISED[source].items()}
     assert result.hotels["notes"].isna().all()
     assert result.stats.unknown_columns_dropped == {"missions": 1, "hotels": 0, "extras": 0}
 
@@ -190,7 +190,7 @@ def test_the_raw_frames_index_does_not_matter():
     raw["missions"].loc[3, "overtime_text"] = "avec Yanis Benali"  # a scrubbed cell, patched in place
     shifted = {s: f.set_axis(f.index[::-1] * 10 + 7) for s, f in raw.items()}  # reversed, with gaps
     expected, result = anonymise(raw), anonymise(shifted)
-    for source in schemas.SOURCES:
+    for source in registry.SOURCES:
         pd.testing.assert_frame_equal(result.frames()[source], expected.frames()[source])
     assert "Yanis" not in result.missions.loc[3, "overtime_text"]
 
@@ -199,7 +199,7 @@ def test_the_raw_frames_index_does_not_matter():
 
 def test_same_key_gives_identical_output_across_runs():
     first, second = anonymise(example_raw()), anonymise(example_raw())
-    for source in schemas.SOURCES:
+    for source in registry.SOURCES:
         pd.testing.assert_frame_equal(first.frames()[source], second.frames()[source])
 
 
@@ -258,20 +258,20 @@ def test_a_first_draw_that_equals_or_contains_an_original_is_drawn_again():
 def test_100k_distinct_names_get_100k_distinct_pseudonyms():
     n = 100_000
     rng = np.random.default_rng(3)
-    extras = pd.DataFrame({c: pd.Series([None] * n) for c in schemas.PARSED_EXTRAS})
+    extras = pd.DataFrame({c: pd.Series([None] * n) for c in registry.PARSED["extras"]})
     extras["row_number"] = np.arange(1, n + 1)
     extras["extra_id"] = [f"EXT-{i}" for i in range(n)]
     extras["name"] = [f"Personne {i:06d} {rng.integers(10**6)}" for i in range(n)]
     extras["missions_count"] = 0
-    hotels = pd.DataFrame({c: pd.Series([None] * n) for c in schemas.PARSED_HOTELS})
+    hotels = pd.DataFrame({c: pd.Series([None] * n) for c in registry.PARSED["hotels"]})
     hotels["row_number"] = np.arange(1, n + 1)
     hotels["hotel_id"] = [f"HOT-{i}" for i in range(n)]
     hotels["name"] = [f"Établissement {i:06d}" for i in range(n)]
     hotels["address"] = [f"{i} voie {i:06d}" for i in range(n)]
     raw = {
-        "missions": raw_frame(schemas.PARSED_MISSIONS, []),
-        "hotels": schemas.conform(hotels, schemas.PARSED_HOTELS),
-        "extras": schemas.conform(extras, schemas.PARSED_EXTRAS),
+        "missions": raw_frame(registry.PARSED["missions"], []),
+        "hotels": registry.conform(hotels, registry.PARSED["hotels"]),
+        "extras": registry.conform(extras, registry.PARSED["extras"]),
     }
     result = anonymise(raw)
     fakes = pd.concat([result.extras["name"], result.hotels["name"], result.hotels["address"]])
@@ -355,7 +355,7 @@ def many_hotels_export(n_hotels: int, n_extras: int, *, extra_hotels: int = 0) -
                  "reject_reason": "unknown hotel", "hourly_rate": 28.0})
     rows.append({"row_number": len(rows) + 1, "mission_id": "MIS-X2", "hotel_title": "Hôtel Numéro 1", "hotel_id": "HOT-1",
                  "extra_title": "Extra Inconnu", "reject_reason": "unknown extra", "hourly_rate": 28.0})
-    return {"missions": raw_frame(schemas.PARSED_MISSIONS, rows), "hotels": hotels, "extras": extras}
+    return {"missions": raw_frame(registry.PARSED["missions"], rows), "hotels": hotels, "extras": extras}
 
 
 DEMO = DemoProfile(enabled=True, sample_fraction=0.4, hotel_coeff=1.3, extra_coeff=0.8, seed=11)
@@ -374,7 +374,7 @@ def test_demo_profile_keeps_a_stable_sample_and_only_missions_between_sampled_pe
     assert sorted(kept["mission_id"]) == sorted(expected["mission_id"])
     # Unresolved set-aside missions may concern people outside the sample: dropped.
     assert not kept["mission_id"].isin(["MIS-X1", "MIS-X2"]).any()
-    assert result.stats.sampled_out == {s: len(raw[s]) - len(result.frames()[s]) for s in schemas.SOURCES}
+    assert result.stats.sampled_out == {s: len(raw[s]) - len(result.frames()[s]) for s in registry.SOURCES}
     assert find_leaks(raw, result.frames()).total == 0
 
     # Same sample in another run and in a later export with more hotels; raising the fraction only adds.

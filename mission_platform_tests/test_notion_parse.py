@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from mission_platform.notion import ExportError, find_database_files, read_export
-from mission_platform.schemas import PARSED, conform
+from mission_platform.columns import PARSED, conform
 from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID
 
 Rows = list[list[str]]

@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from mission_platform.notion import read_export, reason_kind
+from mission_platform.columns import reason_kind
+from mission_platform.notion import read_export
 from mission_platform.sample_data import build_export
 
 SIZE = dict(weeks=30, missions_per_week=80, hotels=40, extras=100)

@@ -13,7 +13,7 @@ import pytest
 from psycopg import errors, sql
 
 from mission_platform.warehouse.reporting import REPORTING_RELATIONS, create_reporting_views, ensure_reader_role
-from mission_platform.warehouse.schema import ensure_schema
+from mission_platform.warehouse.ddl import ensure_schema
 from mission_platform_tests.test_reporting import seed
 
 READER = "looker_reader"

@@ -24,7 +24,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from mission_platform.warehouse.reporting import REPORTING_RELATIONS, create_reporting_views
-from mission_platform.warehouse.schema import ensure_schema
+from mission_platform.warehouse.ddl import ensure_schema
 
 EXPORT_ID = "2024-04-08"
 EXPORT_DATE = date(2024, 4, 8)

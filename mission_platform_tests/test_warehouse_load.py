@@ -17,8 +17,9 @@ import pytest
 from psycopg import sql
 
 from mission_platform.resources import WarehouseResource
-from mission_platform.warehouse import load
-from mission_platform.warehouse.schema import CORE_TABLES, PUBLISHED_TABLES, ensure_schema, read_definitions
+from mission_platform.warehouse import publish, queries, writes
+from mission_platform.warehouse.ddl import ensure_schema, read_definitions
+from mission_platform.warehouse.tables import CORE_TABLES, PUBLISHED as PUBLISHED_TABLES, key_columns
 from mission_platform.warehouse.transform import CoreTables
 from mission_platform_tests.warehouse_examples import (
     EXPECTED_COLUMNS,
@@ -43,7 +44,7 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
             columns = [r[0] for r in conn.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'core' AND table_name = %s "
                 "AND column_name <> 'loaded_at' ORDER BY ordinal_position", (table,)).fetchall()]
-            keys = sql.SQL(", ").join(map(sql.Identifier, load.KEY_COLUMNS[table]))
+            keys = sql.SQL(", ").join(map(sql.Identifier, key_columns(table)))
             out[table] = conn.execute(sql.SQL("SELECT {} FROM core.{} ORDER BY {}").format(
                 sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table), keys)).fetchall()
     return out
@@ -59,7 +60,7 @@ def reporting_views(url: str) -> list[str]:
 
 
 def test_example_export_loads_as_its_readme_says(warehouse, warehouse_url, tariffs):
-    result = load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID, rejected=example_rejected())
+    result = publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID, rejected=example_rejected())
     assert result.published and result.previous_export_id is None
     assert result.counts == {"logiciel": 4, "hotel": 5, "extra": 2, "missions": 10, "logiciel_extra": 5}
     assert result.rejected_rows == 3
@@ -76,21 +77,21 @@ def test_example_export_loads_as_its_readme_says(warehouse, warehouse_url, tarif
             "SELECT source, row_number, raw->>'mission_id', reason FROM core.rejected_rows ORDER BY row_number").fetchall()
         assert rejected == [("missions", 7, "MIS-1007", "missing hotel"), ("missions", 11, "MIS-1001", "duplicate of record 1"),
                             ("missions", 12, "MIS-1012", "ambiguous hotel: Hôtel du Parc")]
-        assert load.published_export(conn) == EXPORT_ID
-        assert load.published_export_date(conn) == date(2024, 4, 8)
+        assert queries.published_export(conn) == EXPORT_ID
+        assert queries.published_export_date(conn) == date(2024, 4, 8)
         history = conn.execute("SELECT export_id, export_date, missions_rows, rejected_rows FROM core.load_history").fetchall()
         assert history == [(EXPORT_ID, date(2024, 4, 8), 10, 3)]
-        assert load.orphan_references(conn) == dict.fromkeys(load.orphan_references(conn), 0)
-        assert all(load.duplicate_keys(conn, t) == 0 for t in load.KEY_COLUMNS)
-        report = load.conservation(conn, EXPORT_ID, {"missions": 13, "hotels": 5, "extras": 2}).set_index("source")
+        assert queries.orphan_references(conn) == dict.fromkeys(queries.orphan_references(conn), 0)
+        assert all(queries.duplicate_keys(conn, t) == 0 for t in CORE_TABLES)
+        report = queries.conservation(conn, EXPORT_ID, {"missions": 13, "hotels": 5, "extras": 2}).set_index("source")
         assert report["ok"].all() and report.loc["missions", "rejected"] == 3 and report.loc["missions", "loaded"] == 10
-        assert load.conservation(conn, EXPORT_ID, {"missions": 14})["ok"].tolist() == [False]
-        counts = load.table_counts(conn)
+        assert queries.conservation(conn, EXPORT_ID, {"missions": 14})["ok"].tolist() == [False]
+        counts = queries.table_counts(conn)
         assert counts["missions"] == 10 and counts["rejected_rows"] == 3 and set(counts) == set(CORE_TABLES)
 
 
 def test_constraints_refuse_what_the_business_rules_forbid(warehouse, warehouse_url, tariffs):
-    load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
+    publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
     columns = "(mission_id, hotel_id, date_debut, date_fin, duree_mission, urgent, heures_supp, annulation, total_ht, total_ttc, extra_salaire, benefice, export_id)"
     bad = {
         "negative duration": "('MIS-1', 'HOT-1', now(), now(), -1, false, 0, NULL, 0, 0, 0, 0, 'x')",
@@ -116,23 +117,23 @@ def test_constraints_refuse_what_the_business_rules_forbid(warehouse, warehouse_
 
 
 def test_bad_data_fails_the_publish_and_keeps_the_published_state(warehouse, warehouse_url, tariffs):
-    load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
+    publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
     before, views = snapshot(warehouse_url), reporting_views(warehouse_url)
     good = later_tables(tariffs)
     repeated = pd.concat([good.missions, good.missions.head(1)], ignore_index=True)
     broken = CoreTables(**{**good.frames(), "missions": repeated, "export_id": LATER_EXPORT})
-    with pytest.raises(load.WarehouseLoadError, match=r"export 2024-04-15T0930: core.missions .*MIS-1001"):
-        load.publish_core_tables(warehouse, broken, export_id=LATER_EXPORT)
+    with pytest.raises(writes.WarehouseLoadError, match=r"export 2024-04-15T0930: core.missions .*MIS-1001"):
+        publish.publish_core_tables(warehouse, broken, export_id=LATER_EXPORT)
     negative = good.missions.assign(duree_mission=-good.missions["duree_mission"])
-    with pytest.raises(load.WarehouseLoadError, match=r"core.missions .*duree_mission_check"):
-        load.publish_core_tables(warehouse, CoreTables(**{**good.frames(), "missions": negative, "export_id": LATER_EXPORT}),
+    with pytest.raises(writes.WarehouseLoadError, match=r"core.missions .*duree_mission_check"):
+        publish.publish_core_tables(warehouse, CoreTables(**{**good.frames(), "missions": negative, "export_id": LATER_EXPORT}),
                                  export_id=LATER_EXPORT)
     assert snapshot(warehouse_url) == before
     assert reporting_views(warehouse_url) == views
 
 
 def test_a_failure_between_staging_and_publish_leaves_the_old_state(warehouse, warehouse_url, tariffs):
-    load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
+    publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
     before, views = snapshot(warehouse_url), reporting_views(warehouse_url)
     seen = {}
 
@@ -141,7 +142,7 @@ def test_a_failure_between_staging_and_publish_leaves_the_old_state(warehouse, w
         raise RuntimeError("injected failure")
 
     with pytest.raises(RuntimeError, match="injected failure"):
-        load.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT, before_publish=fail)
+        publish.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT, before_publish=fail)
     assert seen["staged"] == 9  # the new data was fully staged
 
     def drop_connection(conn):
@@ -149,15 +150,15 @@ def test_a_failure_between_staging_and_publish_leaves_the_old_state(warehouse, w
             killer.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
 
     with pytest.raises(psycopg.OperationalError):
-        load.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT, before_publish=drop_connection)
+        publish.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT, before_publish=drop_connection)
 
     assert snapshot(warehouse_url) == before
     assert reporting_views(warehouse_url) == views
     with psycopg.connect(warehouse_url) as conn:
-        assert load.published_export(conn) == EXPORT_ID
+        assert queries.published_export(conn) == EXPORT_ID
         assert conn.execute("SELECT to_regnamespace('core_staging')").fetchone()[0] is None
     # And the next publish goes through, the views following the new tables.
-    load.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT)
+    publish.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT)
     assert snapshot(warehouse_url)["missions"] != before["missions"]
     assert reporting_views(warehouse_url) == views
     with psycopg.connect(warehouse_url) as conn:
@@ -167,18 +168,18 @@ def test_a_failure_between_staging_and_publish_leaves_the_old_state(warehouse, w
 def test_a_killed_publisher_leaves_the_old_state(warehouse_url, tariffs, tmp_path):
     with psycopg.connect(warehouse_url) as conn:
         ensure_schema(conn)
-    load.publish_core_tables(lambda: psycopg.connect(warehouse_url), example_tables(tariffs), export_id=EXPORT_ID)
+    publish.publish_core_tables(lambda: psycopg.connect(warehouse_url), example_tables(tariffs), export_id=EXPORT_ID)
     before = snapshot(warehouse_url)
     script = f"""
 import sys, time, psycopg
 from mission_platform.settings import Tariffs
-from mission_platform.warehouse import load
+from mission_platform.warehouse import publish
 from mission_platform_tests.warehouse_examples import later_tables
 tables = later_tables(Tariffs(40, 15, 18, 0.2, is_sample=True))
 def wait(conn):
     print("staged", flush=True)
     time.sleep(60)
-load.publish_core_tables(lambda: psycopg.connect({warehouse_url!r}), tables, export_id=tables.export_id, before_publish=wait)
+publish.publish_core_tables(lambda: psycopg.connect({warehouse_url!r}), tables, export_id=tables.export_id, before_publish=wait)
 """
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
@@ -189,36 +190,36 @@ load.publish_core_tables(lambda: psycopg.connect({warehouse_url!r}), tables, exp
     # The server notices the closed socket and rolls the transaction back.
     assert snapshot(warehouse_url) == before
     with psycopg.connect(warehouse_url) as conn:
-        assert load.published_export(conn) == EXPORT_ID
+        assert queries.published_export(conn) == EXPORT_ID
 
 
 def test_loading_the_same_export_twice_gives_the_same_tables(warehouse, warehouse_url, tariffs):
-    first = load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID, rejected=example_rejected())
+    first = publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID, rejected=example_rejected())
     before = snapshot(warehouse_url)
-    again = load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID, rejected=example_rejected())
+    again = publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID, rejected=example_rejected())
     assert again.published and again.previous_export_id == EXPORT_ID and again.counts == first.counts
     assert snapshot(warehouse_url) == before
     with psycopg.connect(warehouse_url) as conn:
         assert conn.execute("SELECT count(*) FROM core.rejected_rows").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM core.load_history").fetchone()[0] == 2
-        assert load.last_two_publishes(conn) == (first.counts, again.counts)
+        assert queries.last_two_publishes(conn) == (first.counts, again.counts)
 
 
 def test_an_older_export_never_rolls_the_warehouse_back(warehouse, warehouse_url, tariffs):
-    load.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT)
+    publish.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT)
     before = snapshot(warehouse_url)
-    result = load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
+    result = publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
     assert not result.published and result.previous_export_id == LATER_EXPORT
     assert "older than the published export 2024-04-15T0930" in result.reason
     assert snapshot(warehouse_url) == before
     with psycopg.connect(warehouse_url) as conn:
-        assert load.published_export(conn) == LATER_EXPORT
+        assert queries.published_export(conn) == LATER_EXPORT
         # Its rejected rows are still kept (every export), but nothing counts as loaded for it.
-        load.replace_rejected_rows(conn, EXPORT_ID, example_rejected())
-        report = load.conservation(conn, EXPORT_ID, {"missions": 13})
+        writes.replace_rejected_rows(conn, EXPORT_ID, example_rejected())
+        report = queries.conservation(conn, EXPORT_ID, {"missions": 13})
         assert report["rejected"].tolist() == [3] and report["loaded"].isna().all() and report["ok"].isna().all()
     with pytest.raises(ValueError, match="neither YYYY-MM-DD"):
-        load.publish_core_tables(warehouse, example_tables(tariffs, "latest"), export_id="latest")
+        publish.publish_core_tables(warehouse, example_tables(tariffs, "latest"), export_id="latest")
 
 
 def test_a_second_publisher_waits_and_never_interleaves(warehouse, warehouse_url, tariffs):
@@ -226,12 +227,12 @@ def test_a_second_publisher_waits_and_never_interleaves(warehouse, warehouse_url
         ensure_schema(conn)
     events: list[str] = []
     release = threading.Event()
-    results: dict[str, load.PublishResult] = {}
+    results: dict[str, publish.PublishResult] = {}
     errors: list[BaseException] = []
 
     def run(name, tables, hook):
         try:
-            results[name] = load.publish_core_tables(warehouse, tables, export_id=tables.export_id, before_publish=hook)
+            results[name] = publish.publish_core_tables(warehouse, tables, export_id=tables.export_id, before_publish=hook)
             events.append(f"{name} committed")
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -320,7 +321,7 @@ def test_ensure_schema_evolves_an_older_database(warehouse_url, tariffs):
         assert conn.execute("SELECT missions FROM core.weekly_missions").fetchone()[0] == 12
         assert conn.execute("SELECT hotel_nom FROM core.hotel").fetchone()[0] == "Hôtel 3f9a1c"
     # The next publish installs the current definition of the published tables.
-    load.publish_core_tables(lambda: psycopg.connect(warehouse_url), example_tables(tariffs), export_id=EXPORT_ID)
+    publish.publish_core_tables(lambda: psycopg.connect(warehouse_url), example_tables(tariffs), export_id=EXPORT_ID)
     defs, _ = catalogue(warehouse_url)
     assert {c.name: c.not_null for c in defs["hotel"][0]}["export_id"]
 
@@ -330,8 +331,8 @@ def test_forecast_and_rejected_rows_writers(warehouse_url):
         ensure_schema(conn)
         weeks = pd.DataFrame({"week_start": pd.to_datetime(["2024-04-01", "2024-04-08"]), "missions": [12, None],
                               "already_booked": [None, 5], "export_id": EXPORT_ID})
-        assert load.replace_table(conn, "weekly_missions", weeks) == 2
-        assert load.replace_table(conn, "weekly_missions", weeks.tail(1)) == 1
+        assert writes.replace_table(conn, "weekly_missions", weeks) == 2
+        assert writes.replace_table(conn, "weekly_missions", weeks.tail(1)) == 1
         assert conn.execute("SELECT week_start, missions, already_booked FROM core.weekly_missions").fetchall() == [
             (date(2024, 4, 8), None, 5)]
 
@@ -339,40 +340,40 @@ def test_forecast_and_rejected_rows_writers(warehouse_url):
                                  "model": "npts", "mean": [10.0, 11.0], "p10": [7.0, 8.0], "p50": [10.0, 11.0], "p90": [13.0, 14.0],
                                  "already_booked": [3, 1], "extras_needed_p50": [2.0, 2.0], "extras_needed_p90": [3, 3],
                                  "export_id": EXPORT_ID})
-        assert load.upsert_rows(conn, "mission_forecast", forecast, ["as_of_week", "week_start", "model"]) == 2
+        assert writes.upsert_rows(conn, "mission_forecast", forecast, ["as_of_week", "week_start", "model"]) == 2
         changed = forecast.tail(1).assign(mean=12.5)
-        assert load.upsert_rows(conn, "mission_forecast", changed, ["as_of_week", "week_start", "model"]) == 1
+        assert writes.upsert_rows(conn, "mission_forecast", changed, ["as_of_week", "week_start", "model"]) == 1
         assert conn.execute("SELECT week_start, mean, extras_needed_p50 FROM core.mission_forecast ORDER BY 1").fetchall() == [
             (date(2024, 4, 15), 10.0, 2), (date(2024, 4, 22), 12.5, 2)]
         with pytest.raises(ValueError, match="only through publish_core_tables"):
-            load.replace_table(conn, "missions", forecast)
+            writes.replace_table(conn, "missions", forecast)
 
-        load.replace_rejected_rows(conn, EXPORT_ID, example_rejected())
-        load.replace_rejected_rows(conn, LATER_EXPORT, example_rejected(LATER_EXPORT).head(1))
-        load.replace_rejected_rows(conn, EXPORT_ID, example_rejected().head(2))  # a rerun replaces that export's rows only
+        writes.replace_rejected_rows(conn, EXPORT_ID, example_rejected())
+        writes.replace_rejected_rows(conn, LATER_EXPORT, example_rejected(LATER_EXPORT).head(1))
+        writes.replace_rejected_rows(conn, EXPORT_ID, example_rejected().head(2))  # a rerun replaces that export's rows only
         assert conn.execute("SELECT export_id, count(*) FROM core.rejected_rows GROUP BY 1 ORDER BY 1").fetchall() == [
             (EXPORT_ID, 2), (LATER_EXPORT, 1)]
         raw = conn.execute("SELECT raw FROM core.rejected_rows WHERE row_number = 7 AND export_id = %s", (EXPORT_ID,)).fetchone()[0]
         assert raw["start"].startswith("2024-04-13T13:00") and raw == json.loads(example_rejected()["raw"].iloc[0])
         with pytest.raises(ValueError, match="passed for"):
-            load.replace_rejected_rows(conn, LATER_EXPORT, example_rejected())
+            writes.replace_rejected_rows(conn, LATER_EXPORT, example_rejected())
 
 
 def test_data_checks_see_what_constraints_would_have_refused(warehouse, warehouse_url, tariffs):
-    load.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
+    publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
     with psycopg.connect(warehouse_url) as conn:
         conn.execute("ALTER TABLE core.missions DROP CONSTRAINT missions_hotel_id_fkey")
         conn.execute("ALTER TABLE core.logiciel_extra DROP CONSTRAINT logiciel_extra_pkey")
         conn.execute("UPDATE core.missions SET hotel_id = 'HOT-99' WHERE mission_id IN ('MIS-1001', 'MIS-1002')")
         conn.execute("INSERT INTO core.logiciel_extra SELECT * FROM core.logiciel_extra WHERE extra_id = 'EXT-1'")
-        assert load.orphan_references(conn)["missions.hotel_id -> hotel.hotel_id"] == 2
-        assert sum(load.orphan_references(conn).values()) == 2
-        assert load.duplicate_keys(conn, "logiciel_extra") == 2
-        assert load.duplicate_keys(conn, "missions") == 0
+        assert queries.orphan_references(conn)["missions.hotel_id -> hotel.hotel_id"] == 2
+        assert sum(queries.orphan_references(conn).values()) == 2
+        assert queries.duplicate_keys(conn, "logiciel_extra") == 2
+        assert queries.duplicate_keys(conn, "missions") == 0
 
 
 def test_row_count_drop():
     previous = {"missions": 1000, "hotel": 50, "extra": 0}
-    assert load.row_count_drop(previous, {"missions": 790, "hotel": 50, "extra": 0}, 0.2) == ["missions"]
-    assert load.row_count_drop(previous, {"missions": 800, "hotel": 41}, 0.2) == []
-    assert load.row_count_drop(previous, {"missions": 1200}, 0.2) == ["hotel"]
+    assert queries.row_count_drop(previous, {"missions": 790, "hotel": 50, "extra": 0}, 0.2) == ["missions"]
+    assert queries.row_count_drop(previous, {"missions": 800, "hotel": 41}, 0.2) == []
+    assert queries.row_count_drop(previous, {"missions": 1200}, 0.2) == ["hotel"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mission_platform.schemas import ANONYMISED_EXTRAS, ANONYMISED_HOTELS, ANONYMISED_MISSIONS, conform
+from mission_platform.columns import ANONYMISED, conform
 from mission_platform.settings import Tariffs
 from mission_platform.warehouse.transform import CoreTables, build_core_tables, build_rejected_rows
 
@@ -61,7 +61,7 @@ def example_missions() -> pd.DataFrame:
     frame["end"] = pd.to_datetime(frame["end"]).dt.tz_localize("UTC")
     frame["urgent"] = frame["statuses"].fillna("").str.contains("urgente")
     frame["date_text"] = "as written"
-    return conform(frame, ANONYMISED_MISSIONS)
+    return conform(frame, ANONYMISED["missions"])
 
 
 def example_hotels() -> pd.DataFrame:
@@ -71,7 +71,7 @@ def example_hotels() -> pd.DataFrame:
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     frame["notes"] = None  # dropped by anonymisation
     frame["reject_reason"] = None
-    return conform(frame, ANONYMISED_HOTELS)
+    return conform(frame, ANONYMISED["hotels"])
 
 
 def example_extras() -> pd.DataFrame:
@@ -80,7 +80,7 @@ def example_extras() -> pd.DataFrame:
     for column in ("holiday_start", "holiday_end", "created_at"):
         frame[column] = pd.to_datetime(frame[column])
     frame["reject_reason"] = None
-    return conform(frame, ANONYMISED_EXTRAS)
+    return conform(frame, ANONYMISED["extras"])
 
 
 # The README's expected results for the kept missions: local times, hours and amounts

@@ -3,7 +3,7 @@
 Plain functions over pandas frames; ``assets.py`` wraps them for Dagster.
 """
 
-from mission_platform.anonymise.export import AnonymisationStats, AnonymisedExport, anonymise_export
+from mission_platform.anonymise.anonymiser import AnonymisationStats, AnonymisedExport, anonymise_export
 from mission_platform.anonymise.leaks import LeakChecker, LeakReport, find_leaks, find_leaks_in_parquet
 
 __all__ = [

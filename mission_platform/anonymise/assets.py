@@ -13,16 +13,16 @@ import dagster as dg
 import pandas as pd
 
 from mission_platform.anonymise import LeakChecker, anonymise_export
+from mission_platform.asset_keys import ANONYMISED_ASSETS, NOTION_ASSETS
+from mission_platform.columns import SOURCES
 from mission_platform.freshness import layer_freshness
-from mission_platform.lake_io import frame_key, manifest_key, write_manifest
+from mission_platform.lake_io import write_manifest
+from mission_platform.lake_layout import ANONYMISED, frame_key, manifest_key
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource
 from mission_platform.retry import retry_step_on_transient_faults
-from mission_platform.schemas import SOURCES
 from mission_platform.settings import ConfigurationError, anonymisation_key, demo_profile_from_env
-
-ANONYMISED_ASSETS = {source: f"anonymised_{source}" for source in SOURCES}
 
 
 def leak_metadata(report) -> dict[str, object]:
@@ -46,11 +46,11 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
             name,
             group_name="anonymised",
             kinds={"pandas", "parquet"},
-            deps=[f"notion_{source}"],
+            deps=[NOTION_ASSETS[source]],
             freshness_policy=layer_freshness(),
             description=f"{source.capitalize()} of one export with stable keyed pseudonyms and contact details removed: "
             "the shareable data set.",
-            metadata={"lake_path": f"anonymised/<export_id>/{source}.parquet"},
+            metadata={"lake_path": frame_key(ANONYMISED, "<export_id>", source)},
         )
         for source, name in ANONYMISED_ASSETS.items()
     ],
@@ -69,7 +69,7 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
             ),
         )
     ],
-    ins={f"notion_{source}": dg.AssetIn(key=f"notion_{source}") for source in SOURCES},
+    ins={key.path[-1]: dg.AssetIn(key=key) for key in NOTION_ASSETS.values()},
     partitions_def=exports_partitions,
 )
 def anonymised_export(
@@ -118,11 +118,11 @@ def anonymised_export(
         failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
         # A folder without its manifest is never published: drop it before rewriting,
         # write it last, and only when every check passed.
-        lake.delete(manifest_key("anonymised", export_id))
+        lake.delete(manifest_key(ANONYMISED, export_id))
         if not failed:
             for source, data in written.items():
-                lake.write_bytes(frame_key("anonymised", export_id, source), data)
-            write_manifest(lake, "anonymised", export_id, {
+                lake.write_bytes(frame_key(ANONYMISED, export_id, source), data)
+            write_manifest(lake, ANONYMISED, export_id, {
                 "export_id": export_id,
                 "public_demo": profile.enabled,
                 "rows": {source: len(frame) for source, frame in frames.items()},
@@ -136,7 +136,7 @@ def anonymised_export(
                     rows_read=dg.MetadataValue.int(len(raw[source])),
                     public_demo_profile=dg.MetadataValue.bool(profile.enabled),
                     written=dg.MetadataValue.bool(not failed),
-                    lake_path=dg.MetadataValue.path(lake.location(frame_key("anonymised", export_id, source))),
+                    lake_path=dg.MetadataValue.path(lake.location(frame_key(ANONYMISED, export_id, source))),
                 ),
             )
         yield from checks

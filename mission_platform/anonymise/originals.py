@@ -1,6 +1,6 @@
 """The personal values of a raw export, and where they show up in other strings.
 
-The originals are every distinct value of ``schemas.PERSONAL_COLUMNS`` in the
+The originals are every distinct value of the personal columns (``PERSONAL_COLUMNS``) in the
 raw frames (set-aside rows included; page ids are among them), every phone
 number and e-mail address written in free text or in a set-aside row, and the
 usual other spellings of each phone number. A string *holds* an original when
@@ -44,22 +44,24 @@ from mission_platform.anonymise.text import (
     phone_variants,
     tokenise,
 )
-from mission_platform.schemas import PERSONAL_COLUMNS
+from mission_platform.columns import DATABASES, FREE_TEXT, PERSONAL, Shared
 
 MIN_RUN_WORD_CHARS = 4
 
+# From the column registry. Personal values: the personal columns, and the free-text columns
+# anonymisation does not keep (their whole values are never shared, so none may show up).
+PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    source: db.names(lambda c: c.privacy is PERSONAL or (c.privacy is FREE_TEXT and c.shared is not Shared.KEEP))
+    for source, db in DATABASES.items()
+}
 # Columns where people type whatever they like: contact details are searched there
 # (and in every column of a set-aside row).
 FREE_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "missions": ("overtime_text", "invoice", "reject_reason"),
-    "hotels": ("notes", "reject_reason"),
-    "extras": ("reject_reason",),
+    source: db.names(lambda c: c.privacy is FREE_TEXT) for source, db in DATABASES.items()
 }
 # Columns whose values are public vocabulary (places, software, statuses).
 PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "missions": ("statuses", "cancelled_by", "payment_status"),
-    "hotels": ("zipcode", "city", "software", "procedures_status", "status"),
-    "extras": ("software", "status", "availability_slots", "availability_days"),
+    source: db.names(lambda c: c.vocabulary) for source, db in DATABASES.items()
 }
 # Where an original came from: a personal column, or a contact detail found in text.
 ORIGINS: tuple[tuple[str, str], ...] = (

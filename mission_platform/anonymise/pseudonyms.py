@@ -27,13 +27,13 @@ import pyarrow as pa
 from mission_platform.anonymise.originals import PersonalIndex
 from mission_platform.anonymise.pools import POOLS, render
 from mission_platform.anonymise.text import canonical
+from mission_platform.columns import DATABASES, PSEUDONYM_KINDS
 
-# Which raw column each kind of pseudonym replaces.
-KIND_COLUMNS: dict[str, tuple[str, str]] = {
-    "person": ("extras", "name"),
-    "hotel": ("hotels", "name"),
-    "address": ("hotels", "address"),
-}
+# Which raw column each kind of pseudonym replaces (the column registry's ``shared``), in the order of
+# PSEUDONYM_KINDS: a text naming both a person and a hotel is scrubbed as the person's first.
+_LOCATIONS = {column.shared: (source, column.name)
+              for source, db in DATABASES.items() for column in db.columns if column.shared in PSEUDONYM_KINDS}
+KIND_COLUMNS: dict[str, tuple[str, str]] = {kind: _LOCATIONS[shared] for shared, kind in PSEUDONYM_KINDS.items()}
 MAX_DRAWS = 1000  # a value that finds no free pseudonym in this many draws means the pools are too small
 
 

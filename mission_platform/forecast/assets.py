@@ -24,7 +24,6 @@ from mission_platform.freshness import layer_freshness
 from mission_platform.metadata import frame_metadata, table_preview
 from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import WarehouseResource
-from mission_platform.warehouse import load
 
 HORIZON = 4
 STAFFING_WEEKS = 8
@@ -32,11 +31,10 @@ STAFFING_WEEKS = 8
 
 def _published(warehouse: WarehouseResource) -> tuple[str, dt.date]:
     """The published export's id and date: the forecast is as of that export, not of the wall clock."""
-    with warehouse.connect() as conn:
-        export_id, export_date = load.published_export(conn), load.published_export_date(conn)
-    if export_id is None:
+    published = warehouse.published_export()
+    if published is None:
         raise dg.Failure(description="the warehouse has nothing published yet: materialise the core tables first")
-    return export_id, export_date
+    return published
 
 
 def _published_missions(warehouse: WarehouseResource, since: dt.date | None = None) -> pd.DataFrame:
@@ -76,8 +74,7 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with retry_step_on_transient_faults():
         export_id, export_date = _published(warehouse)
         series = weekly_series(_published_missions(warehouse), export_date, horizon=HORIZON)
-        with warehouse.connect() as conn:
-            load.replace_table(conn, "weekly_missions", series.table.assign(export_id=export_id))
+        warehouse.replace_table("weekly_missions", series.table.assign(export_id=export_id))
         history = series.history
         return dg.MaterializeResult(
             metadata=frame_metadata(
@@ -127,8 +124,7 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         rows["export_id"] = export_id
         sanity = forecast_sanity(rows, _as_of_week(export_date))
         if sanity.passed:  # a forecast that fails its check is never stored
-            with warehouse.connect() as conn:
-                load.upsert_rows(conn, "mission_forecast", rows, ["as_of_week", "week_start", "model"])
+            warehouse.upsert_rows("mission_forecast", rows)
         return dg.MaterializeResult(
             metadata=frame_metadata(
                 rows,
@@ -163,8 +159,7 @@ def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseRes
             return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
         rows = league.assign(export_id=export_id)
         rows.insert(0, "as_of_week", _as_of_week(export_date))
-        with warehouse.connect() as conn:
-            load.upsert_rows(conn, "forecast_backtest", rows, ["as_of_week", "model"])
+        warehouse.upsert_rows("forecast_backtest", rows)
         past = warehouse.query_frame(
             "SELECT as_of_week, week_start, model, p10, p50, p90, mean FROM core.mission_forecast WHERE model = %s",
             (PRODUCTION_MODEL,),

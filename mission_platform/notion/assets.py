@@ -8,17 +8,12 @@ resolved against the hotel and extra files of the same export.
 import dagster as dg
 
 from mission_platform.freshness import layer_freshness
+from mission_platform.lake_layout import export_prefix
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.notion import ExportError, read_export
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource
 from mission_platform.retry import retry_step_on_transient_faults
-
-RAW_PREFIX = "raw/notion"
-
-
-def export_prefix(export_id: str) -> str:
-    return f"{RAW_PREFIX}/{export_id}"
 
 
 def read_export_files(lake: LakeResource, export_id: str) -> dict[str, bytes]:

@@ -22,7 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-SOURCE_TITLES = {"missions": "Missions", "hotels": "Hôtels", "extras": "Extras"}
+from mission_platform.columns import DATABASES, Property
+
+SOURCE_TITLES = {source: database.title for source, database in DATABASES.items()}
 
 # Database titles once folded (Hôtels -> hotels) are the source names.
 _TITLES = frozenset(SOURCE_TITLES)
@@ -149,15 +151,6 @@ def database_files(files: Mapping[str, bytes], export_id: str) -> dict[str, Data
     return {source: found[source] for source in SOURCE_TITLES}
 
 
-@dataclass(frozen=True)
-class Column:
-    """A column a database must have: its header as Notion writes it, and its name in our frames."""
-
-    header: str
-    key: str
-    prefix: bool = False   # the header only starts with ``header`` (e.g. 'Dernier contact <first name>')
-
-
 def _is_utf8(data: bytes) -> bool:
     # Arrow validates the bytes in place, without decoding them into a str as large as the file.
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
@@ -262,12 +255,14 @@ def _distinct_names(headers: list[str]) -> list[str]:
     return names
 
 
-def read_table(data: bytes, columns: Iterable[Column], *, export_id: str, file: str) -> Table:
-    """Read one database file; every cell a string as written, an empty cell NA, the header mapped to ``columns``.
+def read_table(data: bytes, properties: Iterable[Property], *, export_id: str, file: str) -> Table:
+    """Read one database file; every cell a string as written, an empty cell NA, the header mapped to ``properties``.
 
     Headers match case-, accent- and spacing-insensitively ('tarif horaire '
-    with its trailing space, or a re-typed 'Hotel'). Raises :class:`ExportError`
-    for an empty file, undecodable bytes, a malformed CSV or a missing column.
+    with its trailing space, or a re-typed 'Hotel'). An optional property the
+    file lacks (an older export) is read as empty cells. Raises
+    :class:`ExportError` for an empty file, undecodable bytes, a malformed CSV
+    or a missing required column.
     """
     if _BLANK.fullmatch(data):
         raise export_error(export_id, file, "empty file (no header)")
@@ -277,16 +272,22 @@ def read_table(data: bytes, columns: Iterable[Column], *, export_id: str, file: 
     read_as = f"read as {'UTF-8' if encoding == 'utf8' else encoding}, {delimiter!r}-delimited"
     folded = [fold(header) for header in headers]
     positions: dict[int, str] = {}
-    for column in columns:
-        target = fold(column.header)
-        hits = [i for i, f in enumerate(folded) if f == target or (column.prefix and f.startswith(target + " "))]
-        if not hits:
-            raise export_error(export_id, file, f"missing required column {column.header!r} ({read_as})")
+    absent: list[str] = []
+    for prop in properties:
+        target = fold(prop.header)
+        hits = [i for i, f in enumerate(folded) if f == target or (prop.prefix and f.startswith(target + " "))]
+        if not hits and prop.required:
+            raise export_error(export_id, file, f"missing required column {prop.label!r} ({read_as})")
         if len(hits) > 1:
-            raise export_error(export_id, file, f"{len(hits)} columns match {column.header!r} ({read_as})")
-        positions[hits[0]] = column.key
+            raise export_error(export_id, file, f"{len(hits)} columns match {prop.label!r} ({read_as})")
+        if hits:
+            positions[hits[0]] = prop.key
+        else:
+            absent.append(prop.key)
     cells = _read_cells(data, encoding, delimiter, len(headers), export_id=export_id, file=file)
     known = cells[[str(i) for i in positions]].set_axis(list(positions.values()), axis=1)
+    for key in absent:
+        known[key] = pd.Series(pd.NA, index=known.index, dtype=ARROW_STRING)
     others = [i for i in range(len(headers)) if i not in positions]
     unknown = cells[[str(i) for i in others]].set_axis(_distinct_names([headers[i] for i in others]), axis=1)
     return Table(known=known, unknown=unknown)

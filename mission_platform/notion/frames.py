@@ -1,4 +1,4 @@
-"""The three databases as typed frames (schemas.PARSED_*), bad rows set aside with a reason.
+"""The three databases as typed frames (the column registry's parsed schemas), bad rows set aside with a reason.
 
 Every record of a file stays in its frame, with ``row_number`` (1-based,
 header not counted) and ``reject_reason`` (NA when kept). A reason reads
@@ -10,7 +10,13 @@ Order of the rules (the first that applies gives the reason): missing ID;
 exact copy of an earlier record (same ID, same content: the first is kept);
 an ID shared by records with different content (all set aside); then, for
 missions, the relations, resolved against the hotel and extra rows that
-remain; then unreadable values.
+remain; then unreadable values; last, the rules the warehouse enforces on a
+column (a negative rate, a postal code that is not five digits), so that the
+publish only ever meets rows that satisfy them.
+
+Properties of a generic kind (text, number, integer, postal code, date, date
+range: ``columns.Parse``) are parsed from the registry alone; the others
+(ids, relations, mission dates, statuses, overtime) have their code here.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mission_platform.notion.files import ARROW_STRING, Column, Table, export_error
+from mission_platform.columns import EXTRAS, HOTELS, MISSIONS, Database, Parse, conform
+from mission_platform.notion.files import ARROW_STRING, Table, export_error
 from mission_platform.notion.values import (
     on_distinct,
     parse_integers,
@@ -33,28 +40,7 @@ from mission_platform.notion.values import (
     squeeze,
     strings,
 )
-from mission_platform.schemas import PARSED_EXTRAS, PARSED_HOTELS, PARSED_MISSIONS, conform
 
-MISSION_COLUMNS = (
-    Column("ID", "mission_id"), Column("Propriété", "title"), Column("hôtel", "hotel"), Column("extra", "extra"),
-    Column("date", "date_text"), Column("statuts", "statuses"), Column("Texte", "overtime_text"),
-    Column("tarif horaire", "hourly_rate"), Column("tarif urgence", "urgent_rate"), Column("facture", "invoice"),
-    Column("règlement", "payment_status"),
-)
-HOTEL_COLUMNS = (
-    Column("ID", "hotel_id"), Column("nom", "name"), Column("adresse", "address"), Column("code postal", "zipcode"),
-    Column("ville", "city"), Column("logiciel", "software"), Column("nombre de chambres", "rooms"),
-    Column("tarif horaire", "hourly_rate"), Column("MAJ procédures", "procedures_status"), Column("statut", "status"),
-    Column("Dernier contact", "last_contact", prefix=True), Column("notes", "notes"),
-    Column("Date de création", "created_at"),
-)
-EXTRA_COLUMNS = (
-    Column("ID", "extra_id"), Column("nom", "name"), Column("téléphone", "phone"), Column("email", "email"),
-    Column("logiciel", "software"), Column("statuts", "status"), Column("vacances", "holidays"),
-    Column("Disponibilités", "availability_slots"), Column("dispos", "availability_days"),
-    Column("Date de création", "created_at"), Column("nombre de missions", "missions_count"),
-)
-COLUMNS = {"missions": MISSION_COLUMNS, "hotels": HOTEL_COLUMNS, "extras": EXTRA_COLUMNS}
 MAX_MISSION_HOURS = 24
 
 Rule = tuple[pd.Series, "str | pd.Series"]
@@ -100,8 +86,9 @@ def identity_rules(ids: pd.Series, table: Table) -> list[Rule]:
     ]
 
 
-def _finish(table: Table, columns: dict[str, pd.Series], reasons: pd.Series, schema: dict[str, str],
+def _finish(table: Table, columns: dict[str, pd.Series], reasons: pd.Series, database: Database,
             *, export_id: str, file: str) -> pd.DataFrame:
+    schema = database.parsed
     clash = [header for header in table.unknown.columns if header in schema]
     if clash:
         raise export_error(export_id, file, f"unexpected columns {clash} clash with the parsed frame's own columns")
@@ -127,52 +114,59 @@ def _date_rule(bad: pd.Series, header: str, text: pd.Series) -> Rule:
     return quoting_rule(bad, f"unparseable date in {header}", text)
 
 
+def parse_generic(cells: pd.DataFrame, database: Database) -> tuple[dict[str, pd.Series], list[Rule]]:
+    """The columns of the properties of a generic kind, and the rules setting aside their unreadable cells."""
+    columns: dict[str, pd.Series] = {}
+    rules: list[Rule] = []
+    for prop in database.properties:
+        text, names, label = cells[prop.key], [c.name for c in prop.columns], prop.label
+        if prop.parse is Parse.TEXT:
+            columns[names[0]] = text
+        elif prop.parse in (Parse.NUMBER, Parse.INTEGER):
+            parsed = (parse_numbers if prop.parse is Parse.NUMBER else parse_integers)(text)
+            columns[names[0]] = parsed["value"]
+            rules.append(_number_rule(parsed, label, text))
+        elif prop.parse is Parse.ZIPCODE:
+            columns[names[0]] = restore_zipcode(text)
+        elif prop.parse is Parse.DATE:
+            parsed = parse_local_dates(text)
+            columns[names[0]] = parsed["start"]
+            rules.append(_date_rule(parsed["bad"] | parsed["has_end"], label, text))
+        elif prop.parse is Parse.DATE_RANGE:
+            parsed = parse_local_dates(text)
+            columns[names[0]], columns[names[1]] = parsed["start"], parsed["end"]
+            rules.append(_date_rule(parsed["bad"], label, text))
+    return columns, rules
+
+
+def warehouse_rules(cells: pd.DataFrame, columns: dict[str, pd.Series], database: Database) -> list[Rule]:
+    """A row whose value breaks a rule of the column it is loaded into is set aside here, not refused at publish."""
+    rules: list[Rule] = []
+    for prop in database.properties:
+        for column in prop.columns:
+            rule = column.warehouse.rule if column.warehouse is not None else None
+            if rule is not None and column.name in columns:
+                broken = pd.Series(rule.test(columns[column.name])).fillna(False).astype(bool)
+                rules.append(quoting_rule(broken, f"{rule.reason} in {prop.label}", cells[prop.key]))
+    return rules
+
+
 def parse_hotels(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
-    """Hotels file -> schemas.PARSED_HOTELS (plus unknown columns). Hotels are keyed by ID: two may share a name."""
-    cells = table.known
-    ids = strings(cells["hotel_id"])
-    rules = identity_rules(ids, table)
-    rooms = parse_integers(cells["rooms"])
-    rate = parse_numbers(cells["hourly_rate"])
-    last_contact = parse_local_dates(cells["last_contact"])
-    created = parse_local_dates(cells["created_at"])
-    rules += [
-        _number_rule(rooms, "nombre de chambres", cells["rooms"]),
-        _number_rule(rate, "tarif horaire", cells["hourly_rate"]),
-        _date_rule(last_contact["bad"] | last_contact["has_end"], "Dernier contact", cells["last_contact"]),
-        _date_rule(created["bad"] | created["has_end"], "Date de création", cells["created_at"]),
-    ]
-    columns = {
-        "hotel_id": ids, "name": cells["name"], "address": cells["address"],
-        "zipcode": restore_zipcode(cells["zipcode"]), "city": cells["city"], "software": cells["software"],
-        "rooms": rooms["value"], "hourly_rate": rate["value"], "procedures_status": cells["procedures_status"],
-        "status": cells["status"], "last_contact": last_contact["start"], "notes": cells["notes"],
-        "created_at": created["start"],
-    }
-    return _finish(table, columns, first_reason(cells.index, rules), PARSED_HOTELS, export_id=export_id, file=file)
+    """Hotels file -> the parsed hotels frame (plus unknown columns). Hotels are keyed by ID: two may share a name."""
+    ids = strings(table.known["hotel_id"])
+    columns, rules = parse_generic(table.known, HOTELS)
+    columns = {"hotel_id": ids, **columns}
+    rules = identity_rules(ids, table) + rules + warehouse_rules(table.known, columns, HOTELS)
+    return _finish(table, columns, first_reason(table.known.index, rules), HOTELS, export_id=export_id, file=file)
 
 
 def parse_extras(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
-    """Extras file -> schemas.PARSED_EXTRAS (plus unknown columns)."""
-    cells = table.known
-    ids = strings(cells["extra_id"])
-    rules = identity_rules(ids, table)
-    holidays = parse_local_dates(cells["holidays"])
-    created = parse_local_dates(cells["created_at"])
-    missions_count = parse_integers(cells["missions_count"])
-    rules += [
-        _date_rule(holidays["bad"], "vacances", cells["holidays"]),
-        _date_rule(created["bad"] | created["has_end"], "Date de création", cells["created_at"]),
-        _number_rule(missions_count, "nombre de missions", cells["missions_count"]),
-    ]
-    columns = {
-        "extra_id": ids, "name": cells["name"], "phone": cells["phone"], "email": cells["email"],
-        "software": cells["software"], "status": cells["status"],
-        "holiday_start": holidays["start"], "holiday_end": holidays["end"],
-        "availability_slots": cells["availability_slots"], "availability_days": cells["availability_days"],
-        "created_at": created["start"], "missions_count": missions_count["value"],
-    }
-    return _finish(table, columns, first_reason(cells.index, rules), PARSED_EXTRAS, export_id=export_id, file=file)
+    """Extras file -> the parsed extras frame (plus unknown columns)."""
+    ids = strings(table.known["extra_id"])
+    columns, rules = parse_generic(table.known, EXTRAS)
+    columns = {"extra_id": ids, **columns}
+    rules = identity_rules(ids, table) + rules + warehouse_rules(table.known, columns, EXTRAS)
+    return _finish(table, columns, first_reason(table.known.index, rules), EXTRAS, export_id=export_id, file=file)
 
 
 def resolve_relations(cells: pd.Series, targets: pd.DataFrame, id_column: str, what: str, *,
@@ -212,7 +206,7 @@ def resolve_relations(cells: pd.Series, targets: pd.DataFrame, id_column: str, w
 
 def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, export_id: str,
                    file: str) -> pd.DataFrame:
-    """Missions file -> schemas.PARSED_MISSIONS (plus unknown columns), relations resolved to IDs.
+    """Missions file -> the parsed missions frame (plus unknown columns), relations resolved to IDs.
 
     ``hotels`` and ``extras`` are the parsed frames of the same export. An
     empty extra is a mission not yet assigned (valid); an empty hotel is not.
@@ -221,39 +215,35 @@ def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, 
     """
     cells = table.known
     ids = strings(cells["mission_id"])
-    rules = identity_rules(ids, table)
+    generic, generic_rules = parse_generic(cells, MISSIONS)
     hotel = resolve_relations(cells["hotel"], hotels, "hotel_id", "hotel", required=True)
     extra = resolve_relations(cells["extra"], extras, "extra_id", "extra", required=False)
     dates = parse_mission_dates(cells["date_text"])
     hours = (dates["end"] - dates["start"]).dt.total_seconds() / 3600
     statuses = parse_statuses(cells["statuses"])
     overtime = parse_overtime(cells["overtime_text"])
-    hourly_rate = parse_numbers(cells["hourly_rate"])
-    urgent_rate = parse_numbers(cells["urgent_rate"])
-    rules += [
-        (hotel["problem"].notna(), hotel["problem"]),
-        (extra["problem"].notna(), extra["problem"]),
-        _date_rule(dates["bad"], "date", cells["date_text"]),
-        quoting_rule(hours < 0, "end before start", cells["date_text"]),
-        (hours > MAX_MISSION_HOURS, f"longer than {MAX_MISSION_HOURS} h: " + hours[hours > MAX_MISSION_HOURS].round(2).astype(str) + " h"),
-        _number_rule(hourly_rate, "tarif horaire", cells["hourly_rate"]),
-        _number_rule(urgent_rate, "tarif urgence", cells["urgent_rate"]),
-        (statuses["cancelled_by_both"], "cancelled by both the extra and the hotel"),
-        # A mission that happens is billed at the rate its status calls for: without it the amounts
-        # would be missing while the extra's pay is not (a cancelled mission costs nothing either way).
-        (statuses["cancelled_by"].isna() & ~statuses["urgent"] & hourly_rate["value"].isna(), "missing tarif horaire"),
-        (statuses["cancelled_by"].isna() & statuses["urgent"] & urgent_rate["value"].isna(), "missing tarif urgence"),
-    ]
     columns = {
-        "mission_id": ids, "title": cells["title"],
-        "hotel_title": hotel["title"], "extra_title": extra["title"],
-        "hotel_page_id": hotel["page_id"], "extra_page_id": extra["page_id"],
-        "hotel_id": hotel["target_id"], "extra_id": extra["target_id"],
+        "mission_id": ids, **generic,
+        "hotel_title": hotel["title"], "hotel_page_id": hotel["page_id"], "hotel_id": hotel["target_id"],
+        "extra_title": extra["title"], "extra_page_id": extra["page_id"], "extra_id": extra["target_id"],
         "date_text": cells["date_text"], "start": dates["start"], "end": dates["end"],
         "statuses": cells["statuses"], "urgent": statuses["urgent"], "cancelled_by": statuses["cancelled_by"],
         "overtime_text": cells["overtime_text"], "overtime_hours": overtime["hours"],
         "overtime_unparsed": overtime["unparsed"],
-        "hourly_rate": hourly_rate["value"], "urgent_rate": urgent_rate["value"],
-        "invoice": cells["invoice"], "payment_status": cells["payment_status"],
     }
-    return _finish(table, columns, first_reason(cells.index, rules), PARSED_MISSIONS, export_id=export_id, file=file)
+    rules = identity_rules(ids, table) + [
+        (hotel["problem"].notna(), hotel["problem"]),
+        (extra["problem"].notna(), extra["problem"]),
+        _date_rule(dates["bad"], "date", cells["date_text"]),
+        (dates["start"].isna(), "missing date"),
+        quoting_rule(hours < 0, "end before start", cells["date_text"]),
+        (hours > MAX_MISSION_HOURS, f"longer than {MAX_MISSION_HOURS} h: " + hours[hours > MAX_MISSION_HOURS].round(2).astype(str) + " h"),
+        *generic_rules,
+        (statuses["cancelled_by_both"], "cancelled by both the extra and the hotel"),
+        # A mission that happens is billed at the rate its status calls for: without it the amounts
+        # would be missing while the extra's pay is not (a cancelled mission costs nothing either way).
+        (statuses["cancelled_by"].isna() & ~statuses["urgent"] & columns["hourly_rate"].isna(), "missing tarif horaire"),
+        (statuses["cancelled_by"].isna() & statuses["urgent"] & columns["urgent_rate"].isna(), "missing tarif urgence"),
+        *warehouse_rules(cells, columns, MISSIONS),
+    ]
+    return _finish(table, columns, first_reason(cells.index, rules), MISSIONS, export_id=export_id, file=file)

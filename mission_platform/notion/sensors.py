@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from mission_platform.lake_layout import RAW_PREFIX, group_by_export
 from mission_platform.notion import find_database_files
-from mission_platform.notion.assets import RAW_PREFIX
-from mission_platform.partitions import exports_partitions, is_export_id
+from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeObject, LakeResource
 
 
@@ -37,16 +37,6 @@ class ScanState:
             return cls()
         data = json.loads(cursor)
         return cls(seen=dict(data.get("seen", {})), run=dict(data.get("run", {})))
-
-
-def group_by_export(objects: list[LakeObject]) -> dict[str, list[LakeObject]]:
-    """Objects under ``raw/notion/`` grouped by their export folder (ill-named folders ignored)."""
-    groups: dict[str, list[LakeObject]] = {}
-    for obj in objects:
-        parts = obj.key[len(RAW_PREFIX) + 1:].split("/", 1)
-        if len(parts) == 2 and is_export_id(parts[0]) and not parts[1].split("/")[-1].startswith("."):
-            groups.setdefault(parts[0], []).append(obj)
-    return groups
 
 
 def fingerprint(objects: list[LakeObject]) -> str:

@@ -4,7 +4,8 @@
 import dagster as dg
 
 from mission_platform.operations.jobs import mission_platform_job
-from mission_platform.partitions import exports_partitions, is_export_id
+from mission_platform.lake_layout import is_export_id
+from mission_platform.partitions import exports_partitions
 
 
 @dg.schedule(

@@ -8,7 +8,8 @@ import os
 import sys
 
 from mission_platform.resources import LakeResource, lake_from_env
-from mission_platform.sample_data.export import build_export, export_prefix, write_export
+from mission_platform.lake_layout import export_prefix
+from mission_platform.sample_data.generator import build_export, write_export
 
 
 def _date(value: str) -> dt.date:

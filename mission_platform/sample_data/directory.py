@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
+from mission_platform.columns import EXTRAS, HOTELS
 from mission_platform.sample_data import notion_format as nf
 from mission_platform.sample_data.demand import Calendar
 
@@ -284,10 +285,8 @@ def _emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray) -> np
 
 # -- rendering --------------------------------------------------------------------------------
 
-HOTEL_HEADER = ["ID", "nom", "adresse", "code postal", "ville", "logiciel", "nombre de chambres", "tarif horaire ",
-                "MAJ procédures", "statut", "Dernier contact Arnaud", "notes", "Date de création"]
-EXTRA_HEADER = ["ID", "nom", "téléphone", "email", "logiciel", "statuts", "vacances", "Disponibilités", "dispos",
-                "Date de création", "nombre de missions"]
+HOTEL_HEADER = HOTELS.headers
+EXTRA_HEADER = EXTRAS.headers
 
 
 def render_hotels(hotels: pd.DataFrame) -> list[np.ndarray]:

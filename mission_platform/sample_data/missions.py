@@ -20,12 +20,12 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from mission_platform.columns import MISSIONS
 from mission_platform.sample_data import notion_format as nf
 from mission_platform.sample_data.demand import FUTURE_DAYS, Calendar, daily_demand
 from mission_platform.sample_data.directory import SLOTS, SOFTWARE, unique_id_numbers
 
-HEADER = ["ID", "Propriété", "hôtel", "extra", "date", "statuts", "Texte", "tarif horaire", "tarif urgence",
-          "facture", "règlement"]
+HEADER = MISSIONS.headers
 
 # Shift kind, start (minutes after midnight, Paris wall clock), share of missions. Every shift lasts 8 h on
 # the wall clock (so 7 or 9 h really elapse on the nights the clocks change).

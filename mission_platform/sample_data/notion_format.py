@@ -82,6 +82,9 @@ def csv_bytes(header: Sequence[str], chunks: Iterable[Sequence[np.ndarray | tupl
     out = io.BytesIO()
     out.write((BOM + ",".join(quote(text(header)))).encode("utf-8"))
     for columns in chunks:
+        if len(columns) != len(header):
+            # The column registry gained a property the generator does not render yet.
+            raise ValueError(f"{len(columns)} columns rendered for a header of {len(header)}: {list(header)}")
         fragments = [column if isinstance(column, tuple) else (column,) for column in columns]
         n = len(next(f for column in fragments for f in column if isinstance(f, np.ndarray)))
         if n == 0:

@@ -11,26 +11,25 @@ import os
 import dagster as dg
 import pandas as pd
 
-from mission_platform.anonymise.assets import ANONYMISED_ASSETS
+from mission_platform.asset_keys import ANONYMISED_ASSETS
+from mission_platform.columns import reason_kind
 from mission_platform.freshness import layer_freshness
-from mission_platform.lake_io import complete_exports, frame_key, read_frames, read_manifest
-from mission_platform.metadata import frame_metadata
-from mission_platform.notion import reason_kind
+from mission_platform.lake_io import complete_exports, read_frames, read_manifest
+from mission_platform.lake_layout import ANONYMISED, PARSED, frame_key
+from mission_platform.metadata import frame_metadata, table_metadata
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource, WarehouseResource
 from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.settings import ConfigurationError, demo_profile_from_env, tariffs_from_env
-from mission_platform.warehouse import load, reporting, schema, transform
-
-CORE_TABLES = ("hotel", "extra", "missions", "logiciel", "logiciel_extra")
-# Which source file each loaded table comes from, for conservation.
-TABLE_SOURCE = {"hotel": "hotels", "extra": "extras", "missions": "missions"}
+from mission_platform.warehouse import ddl, publish, queries, reporting, transform, writes
+from mission_platform.warehouse.tables import PUBLISHED, TABLE_OF_SOURCE, TABLES
 
 
 def _latest_anonymised(lake: LakeResource) -> str:
-    exports = complete_exports(lake, "anonymised")
+    exports = complete_exports(lake, ANONYMISED)
     if not exports:
-        raise dg.Failure(description=f"no anonymised export in the lake ({lake.location('anonymised')}): materialise the anonymised assets first")
+        raise dg.Failure(description=f"no anonymised export in the lake ({lake.location(ANONYMISED)}): "
+                         "materialise the anonymised assets first")
     return exports[-1]
 
 
@@ -41,7 +40,7 @@ def max_drop_share() -> float:
 def _check_specs() -> list[dg.AssetCheckSpec]:
     specs = [
         dg.AssetCheckSpec("primary_key_unique", asset=table, blocking=True, description=f"core.{table}: no repeated key.")
-        for table in CORE_TABLES
+        for table in PUBLISHED
     ]
     specs.append(dg.AssetCheckSpec(
         "relations_resolve", asset="missions", blocking=True,
@@ -53,7 +52,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             description=f"Rows read from the {source} file = rows in core.{table} + its rows in core.rejected_rows "
             "(+ rows the public-demo profile sampled out).",
         )
-        for table, source in TABLE_SOURCE.items()
+        for source, table in TABLE_OF_SOURCE.items()
     ]
     specs.append(dg.AssetCheckSpec(
         "row_counts_not_collapsing", asset="missions",
@@ -65,20 +64,20 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 
 def published_state_checks(lake: LakeResource, conn, export_id: str):
     """The checks on what is now published: keys, relations, conservation per file, row-count drop."""
-    for table in CORE_TABLES:
-        duplicates = int(load.duplicate_keys(conn, table))
+    for table in PUBLISHED:
+        duplicates = int(queries.duplicate_keys(conn, table))
         yield dg.AssetCheckResult(asset_key=table, check_name="primary_key_unique", passed=duplicates == 0,
                                   metadata={"duplicate_keys": dg.MetadataValue.int(duplicates)})
-    orphans = load.orphan_references(conn)
+    orphans = queries.orphan_references(conn)
     yield dg.AssetCheckResult(
         asset_key="missions", check_name="relations_resolve", passed=sum(orphans.values()) == 0,
         metadata={name: dg.MetadataValue.int(int(n)) for name, n in orphans.items()},
     )
-    read = {s: lake.read_parquet_row_count(frame_key("parsed", export_id, s)) for s in TABLE_SOURCE.values()}
-    anonymised = {s: lake.read_parquet_row_count(frame_key("anonymised", export_id, s)) for s in TABLE_SOURCE.values()}
-    report = load.conservation(conn, export_id, anonymised).set_index("source")
+    read = {s: lake.read_parquet_row_count(frame_key(PARSED, export_id, s)) for s in TABLE_OF_SOURCE}
+    anonymised = {s: lake.read_parquet_row_count(frame_key(ANONYMISED, export_id, s)) for s in TABLE_OF_SOURCE}
+    report = queries.conservation(conn, export_id, anonymised).set_index("source")
     demo = demo_profile_from_env().enabled
-    for table, source in TABLE_SOURCE.items():
+    for source, table in TABLE_OF_SOURCE.items():
         row = report.loc[source]
         sampled_out = read[source] - anonymised[source]
         yield dg.AssetCheckResult(
@@ -92,8 +91,8 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
                 "rows_sampled_out": dg.MetadataValue.int(int(sampled_out)),
             },
         )
-    previous, current = load.last_two_publishes(conn)
-    dropped = load.row_count_drop(previous, current, max_drop_share()) if previous else []
+    previous, current = queries.last_two_publishes(conn)
+    dropped = queries.row_count_drop(previous, current, max_drop_share()) if previous else []
     yield dg.AssetCheckResult(
         asset_key="missions", check_name="row_counts_not_collapsing", passed=not dropped,
         severity=dg.AssetCheckSeverity.WARN,
@@ -117,7 +116,7 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
             freshness_policy=layer_freshness(),
             metadata={"dagster/table_name": f"core.{table}"},
         )
-        for table in CORE_TABLES
+        for table in PUBLISHED
     ],
     check_specs=_check_specs(),
     pool="warehouse",
@@ -135,33 +134,33 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
             profile = demo_profile_from_env()
         except ConfigurationError as exc:
             raise dg.Failure(description=str(exc)) from exc
-        if read_manifest(lake, "anonymised", export_id)["public_demo"] != profile.enabled:
+        if read_manifest(lake, ANONYMISED, export_id)["public_demo"] != profile.enabled:
             raise dg.Failure(description=(
                 f"export {export_id} was anonymised with the public-demo profile "
                 f"{'on' if not profile.enabled else 'off'}, and it is {'on' if profile.enabled else 'off'} now: "
                 f"rerun the anonymised assets for {export_id} before publishing"))
-        frames = read_frames(lake, "anonymised", export_id)
+        frames = read_frames(lake, ANONYMISED, export_id)
         tables = transform.build_core_tables(
             frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs,
             extra_coeff=profile.extra_coeff, hotel_coeff=profile.hotel_coeff,
         )
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
-        result = load.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected)
+        result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected)
         if tariffs.is_sample:
             context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, "
                                 "EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
-        for table in CORE_TABLES:
+        for table in PUBLISHED:
             yield dg.MaterializeResult(
                 asset_key=table,
-                metadata=frame_metadata(
-                    getattr(tables, table),
+                metadata=table_metadata(
+                    TABLES[table], len(getattr(tables, table)),
                     export_id=dg.MetadataValue.text(export_id),
                     published=dg.MetadataValue.bool(result.published),
                     sample_tariffs=dg.MetadataValue.bool(tariffs.is_sample),
                 ),
             )
         with warehouse.connect() as conn:
-            yield from published_state_checks(lake, conn, load.published_export(conn))
+            yield from published_state_checks(lake, conn, queries.published_export(conn))
 
 
 @dg.asset(
@@ -176,16 +175,16 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
 def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with retry_step_on_transient_faults():
         export_id = context.partition_key
-        frames = read_frames(lake, "anonymised", export_id)
+        frames = read_frames(lake, ANONYMISED, export_id)
         rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         with warehouse.connect() as conn:
-            schema.ensure_schema(conn)
+            ddl.ensure_schema(conn)
             # The published export's rows were replaced with the core tables, in the same transaction.
-            if load.published_export(conn) != export_id:
-                load.replace_rejected_rows(conn, export_id, rows)
+            if queries.published_export(conn) != export_id:
+                writes.replace_rejected_rows(conn, export_id, rows)
         return dg.MaterializeResult(
-            metadata=frame_metadata(
-                rows,
+            metadata=table_metadata(
+                TABLES["rejected_rows"], len(rows),
                 by_source=dg.MetadataValue.json({str(k): int(v) for k, v in rows.groupby("source").size().items()}),
                 by_reason=dg.MetadataValue.json(
                     {str(k): int(v) for k, v in reason_kind(rows["reason"]).value_counts().items()}
@@ -202,7 +201,7 @@ def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehou
             ["reporting", relation],
             group_name="reporting",
             kinds={"postgres"},
-            deps=[*CORE_TABLES, "mission_forecast", "weekly_missions"],
+            deps=[*PUBLISHED, "mission_forecast", "weekly_missions"],
             description=f"reporting.{relation}: read by Looker Studio through the read-only role.",
             metadata={"dagster/table_name": f"reporting.{relation}"},
         )
@@ -214,7 +213,7 @@ def reporting_relations(context: dg.AssetExecutionContext, warehouse: WarehouseR
     """(Re)create the reporting views and the read-only role, then count what each relation shows."""
     with retry_step_on_transient_faults():
         with warehouse.connect() as conn:
-            schema.ensure_schema(conn)
+            ddl.ensure_schema(conn)
             reporting.ensure_reader_role(conn, password=os.environ.get("LOOKER_READER_PASSWORD") or None)
         columns = warehouse.query_frame(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "

@@ -14,30 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mission_platform.schemas import ANONYMISED, conform
+from mission_platform.columns import ANONYMISED, EXTRAS, HOTELS, MISSIONS, Database, conform
 from mission_platform.settings import Tariffs
+from mission_platform.warehouse.tables import TABLES
 
 PARIS = "Europe/Paris"
 
-# Column order of each table, as in WAREHOUSE.md (``loaded_at`` is set by the database at load time).
-HOTEL_COLUMNS = (
-    "hotel_id", "hotel_nom", "hotel_adresse", "zipcode", "hotel_ville", "hotel_logiciel", "nbre_chambre",
-    "tarif_horaire", "maj_procedure", "status", "last_contact", "notes", "date_de_creation", "export_id",
-)
-EXTRA_COLUMNS = (
-    "extra_id", "nom", "logiciel", "statuts", "vacance_debut", "vacance_fin", "disponibilites",
-    "date_de_creation", "nbre_mission", "export_id",
-)
-MISSIONS_COLUMNS = (
-    "mission_id", "hotel_id", "extra_id", "tarif_horaire", "tarif_urgence", "facture", "reglement", "texte",
-    "date_debut", "date_fin", "duree_mission", "urgent", "annulation", "heures_supp", "total_ht", "total_ttc",
-    "extra_salaire", "benefice", "export_id",
-)
-LOGICIEL_COLUMNS = ("logiciel_id", "logiciel_name", "export_id")
-LOGICIEL_EXTRA_COLUMNS = ("extra_id", "logiciel_id", "export_id")
-REJECTED_COLUMNS = ("export_id", "source", "row_number", "raw", "reason")
+# Columns of each table as a load provides them (``loaded_at`` is set by the database at load time).
+HOTEL_COLUMNS = TABLES["hotel"].loaded_columns
+EXTRA_COLUMNS = TABLES["extra"].loaded_columns
+MISSIONS_COLUMNS = TABLES["missions"].loaded_columns
+LOGICIEL_COLUMNS = TABLES["logiciel"].loaded_columns
+LOGICIEL_EXTRA_COLUMNS = TABLES["logiciel_extra"].loaded_columns
+REJECTED_COLUMNS = TABLES["rejected_rows"].loaded_columns
 
-HOURS_DECIMALS = 4  # numeric(7,4) in core.sql
+HOURS_DECIMALS = 4  # numeric(7,4): hours x rate reproduces the stored amounts to the cent
 
 
 class CoreInvariantError(ValueError):
@@ -55,11 +46,9 @@ class CoreTables:
     missions: pd.DataFrame
     logiciel_extra: pd.DataFrame
 
-    # Parents before children: the order a reader of the foreign keys expects.
-    TABLES = ("logiciel", "hotel", "extra", "missions", "logiciel_extra")
-
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in self.TABLES}
+        """Parents before children, the order of the foreign keys (tables.PUBLISHED)."""
+        return {name: getattr(self, name) for name in ("logiciel", "hotel", "extra", "missions", "logiciel_extra")}
 
     def counts(self) -> dict[str, int]:
         return {name: len(frame) for name, frame in self.frames().items()}
@@ -96,34 +85,11 @@ def build_core_tables(
         .drop_duplicates(["extra_id", "logiciel_id"])
         .reset_index(drop=True)
     )
-    hotel = pd.DataFrame({
-        "hotel_id": hotels["hotel_id"],
-        "hotel_nom": hotels["name"],
-        "hotel_adresse": hotels["address"],
-        "zipcode": hotels["zipcode"],
-        "hotel_ville": hotels["city"],
-        "hotel_logiciel": _slug(hotels["software"].str.strip()).map(canonical).astype("string"),
-        "nbre_chambre": hotels["rooms"],
-        "tarif_horaire": hotels["hourly_rate"],
-        "maj_procedure": hotels["procedures_status"],
-        "status": hotels["status"],
-        "last_contact": hotels["last_contact"].dt.normalize(),
-        "notes": hotels["notes"],
-        "date_de_creation": hotels["created_at"],
-        "export_id": export_id,
-    })
-    extra = pd.DataFrame({
-        "extra_id": extras["extra_id"],
-        "nom": extras["name"],
-        "logiciel": extras["software"],
-        "statuts": extras["status"],
-        "vacance_debut": extras["holiday_start"],
-        "vacance_fin": extras["holiday_end"],
-        "disponibilites": _join_lists(extras["availability_slots"], extras["availability_days"]),
-        "date_de_creation": extras["created_at"],
-        "nbre_mission": extras["missions_count"],
-        "export_id": export_id,
-    })
+    hotel = _table(HOTELS, hotels, export_id,
+                   hotel_logiciel=_slug(hotels["software"].str.strip()).map(canonical).astype("string"),
+                   last_contact=hotels["last_contact"].dt.normalize())
+    extra = _table(EXTRAS, extras, export_id,
+                   disponibilites=_join_lists(extras["availability_slots"], extras["availability_days"]))
     _check_references(missions, "hotel_id", hotels["hotel_id"], "hotels")
     _check_references(missions, "extra_id", extras["extra_id"], "extras")
     frames = {
@@ -160,6 +126,24 @@ def build_rejected_rows(
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+def _table(database: Database, frame: pd.DataFrame, export_id: str, **computed) -> pd.DataFrame:
+    """A core table from a kept frame: its registry columns in order, each loaded as it is unless ``computed``."""
+    loaded = database.loaded()
+    columns = {}
+    for name in TABLES[database.table].loaded_columns:
+        if name in computed:
+            columns[name] = computed.pop(name)
+        elif name == "export_id":
+            columns[name] = export_id
+        elif name in loaded:
+            columns[name] = frame[loaded[name]]
+        else:
+            raise KeyError(f"core.{database.table}.{name} is computed, and no value was given for it")
+    if computed:
+        raise KeyError(f"core.{database.table} has no columns {sorted(computed)}")
+    return pd.DataFrame(columns)
+
 
 def _kept(frame: pd.DataFrame) -> pd.DataFrame:
     kept = frame[frame["reject_reason"].isna()]  # a new frame: relabelling it copies nothing
@@ -271,27 +255,18 @@ def _missions_table(
     extra_salaire = _cents(np.where(cancelled, 0.0, (h * pay + ot * tariffs.extra_hourly_pay_urgent) * extra_coeff))
     benefice = _cents(total_ht - extra_salaire)
 
-    return pd.DataFrame({
-        "mission_id": missions["mission_id"],
-        "hotel_id": missions["hotel_id"],
-        "extra_id": missions["extra_id"],
-        "tarif_horaire": missions["hourly_rate"],
-        "tarif_urgence": missions["urgent_rate"],
-        "facture": missions["invoice"],
-        "reglement": missions["payment_status"],
-        "texte": missions["overtime_text"],
-        "date_debut": missions["start"].dt.tz_convert(PARIS).dt.tz_localize(None),
-        "date_fin": missions["end"].dt.tz_convert(PARIS).dt.tz_localize(None),
-        "duree_mission": hours,
-        "urgent": urgent,
-        "annulation": missions["cancelled_by"],
-        "heures_supp": overtime,
-        "total_ht": total_ht,
-        "total_ttc": total_ttc,
-        "extra_salaire": extra_salaire,
-        "benefice": benefice,
-        "export_id": export_id,
-    })
+    return _table(
+        MISSIONS, missions, export_id,
+        date_debut=missions["start"].dt.tz_convert(PARIS).dt.tz_localize(None),
+        date_fin=missions["end"].dt.tz_convert(PARIS).dt.tz_localize(None),
+        duree_mission=hours,
+        urgent=urgent,
+        heures_supp=overtime,
+        total_ht=total_ht,
+        total_ttc=total_ttc,
+        extra_salaire=extra_salaire,
+        benefice=benefice,
+    )
 
 
 def _json_lines(frame: pd.DataFrame) -> np.ndarray:

@@ -1,27 +1,27 @@
 """Create and evolve the warehouse's schemas, tables, constraints and views, idempotently.
 
-``sql/core.sql`` is the only definition of the ``core`` tables. It is written
-with unqualified names and run inside a scratch schema (in the caller's
-transaction, so nobody else ever sees it):
+The DDL of the ``core`` tables is rendered from their registry
+(``warehouse/tables.py``), with unqualified names, and run inside a scratch
+schema (in the caller's transaction, so nobody else ever sees it):
 
 - ``ensure_schema`` builds the reference definitions in ``core_reference``,
   moves the tables that ``core`` lacks into ``core`` as they are, and adds to
   the existing tables the columns, constraints and indexes they lack (it never
   drops or rewrites anything, so data survives an upgrade);
-- a publish (``load.py``) builds its staging tables the same way, so a publish
-  always installs the current definition of the published tables.
+- a publish (``publish.py``) builds its staging tables the same way, so a
+  publish always installs the current definition of the published tables.
 """
 
 from __future__ import annotations
 
-import logging
 import hashlib
+import logging
 from dataclasses import dataclass, field
-from importlib import resources
 
 import psycopg
 from psycopg import sql
 
+from mission_platform.warehouse import tables as registry
 from mission_platform.warehouse.reporting import create_reporting_views
 
 log = logging.getLogger(__name__)
@@ -30,29 +30,19 @@ CORE = "core"
 REPORTING = "reporting"
 REFERENCE_SCHEMA = "core_reference"
 
-# The tables a publish replaces as a whole, parents before children.
-PUBLISHED_TABLES = ("logiciel", "hotel", "extra", "missions", "logiciel_extra")
-CORE_TABLES = PUBLISHED_TABLES + (
-    "rejected_rows", "weekly_missions", "mission_forecast", "forecast_backtest", "load_history",
-)
 
 # Every writer of the warehouse holds this transaction-level advisory lock, so two
 # runs (processes, machines) never interleave their DDL or their loads.
 WRITER_LOCK_KEY = 0x6D697373696F6E  # "mission"
 
 
-# core.sql lists the published tables first, then, after this line, the tables that live across publishes.
-KEPT_SECTION = "-- == kept:"
-
-
-def core_sql(*, published_only: bool = False) -> str:
-    text = resources.files("mission_platform.warehouse").joinpath("sql/core.sql").read_text(encoding="utf-8")
-    return text.split(KEPT_SECTION)[0] if published_only else text
-
-
 def core_fingerprint() -> str:
-    """Identifies the version of core.sql a database was last brought up to (a comment on schema core)."""
-    return "core.sql sha256:" + hashlib.sha256(core_sql().encode("utf-8")).hexdigest()
+    """Identifies the version of the core DDL a database was last brought up to (a comment on schema core)."""
+    return "core ddl sha256:" + hashlib.sha256(registry.ddl().encode("utf-8")).hexdigest()
+
+
+def qualified(name: str, schema: str = CORE) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
 
 def take_writer_lock(conn: psycopg.Connection) -> None:
@@ -68,17 +58,17 @@ def set_search_path(conn: psycopg.Connection, path: str) -> str:
 
 
 def build_tables(conn: psycopg.Connection, schema: str, *, published_only: bool = False) -> None:
-    """(Re)create ``schema`` holding every table of ``core.sql`` (or only the published ones), empty."""
+    """(Re)create ``schema`` holding every core table (or only the published ones), empty."""
     name = sql.Identifier(schema)
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
     previous = set_search_path(conn, schema)
-    conn.execute(core_sql(published_only=published_only))
+    conn.execute(registry.ddl(published_only=published_only))
     set_search_path(conn, previous)
 
 
 @dataclass
-class Column:
+class CatalogColumn:
     name: str
     type: str
     not_null: bool
@@ -93,7 +83,7 @@ class TableDefinition:
     ``read_definitions``), so they can be replayed on the same table in another schema.
     """
 
-    columns: list[Column] = field(default_factory=list)
+    columns: list[CatalogColumn] = field(default_factory=list)
     constraints: dict[str, tuple[str, str]] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)
 
@@ -122,7 +112,7 @@ def read_definitions(conn: psycopg.Connection, schema: str, tables: tuple[str, .
         (schema, list(tables)),
     ).fetchall()
     for table, name, type_, not_null, default in rows:
-        out.setdefault(table, TableDefinition()).columns.append(Column(name, type_, not_null, default))
+        out.setdefault(table, TableDefinition()).columns.append(CatalogColumn(name, type_, not_null, default))
     for table, name, kind, definition in conn.execute(
         """
         SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid)
@@ -177,7 +167,7 @@ def _evolve(conn: psycopg.Connection, table: str, current: TableDefinition, want
     for column in wanted.columns:
         if column.name in have:
             if have[column.name].type != column.type:
-                log.warning("core.%s.%s is %s where core.sql says %s: left as it is (convert it by hand if needed)",
+                log.warning("core.%s.%s is %s where the registry says %s: left as it is (convert it by hand if needed)",
                             table, column.name, have[column.name].type, column.type)
             continue
         log.info("core.%s: adding column %s %s", table, column.name, column.type)
@@ -200,21 +190,21 @@ def _evolve(conn: psycopg.Connection, table: str, current: TableDefinition, want
 
 
 def _up_to_date(conn: psycopg.Connection, fingerprint: str) -> bool:
-    """Whether the database was brought up to this core.sql and still has every table and schema."""
+    """Whether the database was brought up to this DDL and still has every table and schema."""
     return conn.execute(
         """
         SELECT obj_description(to_regnamespace(%s), 'pg_namespace') = %s
            AND to_regnamespace(%s) IS NOT NULL
            AND (SELECT count(*) FROM pg_tables WHERE schemaname = %s AND tablename = ANY(%s)) = %s
         """,
-        (CORE, fingerprint, REPORTING, CORE, list(CORE_TABLES), len(CORE_TABLES)),
+        (CORE, fingerprint, REPORTING, CORE, list(registry.CORE_TABLES), len(registry.CORE_TABLES)),
     ).fetchone()[0] is True
 
 
 def ensure_core_tables(conn: psycopg.Connection) -> None:
     """Create both schemas, the ``core`` tables that are missing, and evolve the others, in the caller's transaction.
 
-    Once done for a version of core.sql, the schema ``core`` carries its fingerprint
+    Once done for a version of the DDL, the schema ``core`` carries its fingerprint
     and later calls only check that every table is still there.
     """
     fingerprint = core_fingerprint()
@@ -223,9 +213,9 @@ def ensure_core_tables(conn: psycopg.Connection) -> None:
     for schema in (CORE, REPORTING):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     build_tables(conn, REFERENCE_SCHEMA)
-    wanted = read_definitions(conn, REFERENCE_SCHEMA, CORE_TABLES)
-    existing = read_definitions(conn, CORE, CORE_TABLES)
-    for table in CORE_TABLES:
+    wanted = read_definitions(conn, REFERENCE_SCHEMA, registry.CORE_TABLES)
+    existing = read_definitions(conn, CORE, registry.CORE_TABLES)
+    for table in registry.CORE_TABLES:
         if table not in existing:
             log.info("creating core.%s", table)
             conn.execute(sql.SQL("ALTER TABLE {}.{} SET SCHEMA {}").format(
@@ -233,8 +223,8 @@ def ensure_core_tables(conn: psycopg.Connection) -> None:
     # Dropping the reference schema also drops any foreign key from a moved table to a
     # reference table; the evolution below re-adds it against the table in core.
     conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(REFERENCE_SCHEMA)))
-    current = read_definitions(conn, CORE, CORE_TABLES)
-    for table in CORE_TABLES:
+    current = read_definitions(conn, CORE, registry.CORE_TABLES)
+    for table in registry.CORE_TABLES:
         _evolve(conn, table, current[table], wanted[table])
     conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(CORE), sql.Literal(fingerprint)))
 

@@ -25,7 +25,7 @@ from mission_platform.anonymise.originals import FREE_TEXT_COLUMNS, PersonalInde
 from mission_platform.anonymise.pseudonyms import KIND_COLUMNS, assign_pseudonyms
 from mission_platform.anonymise.scrub import replacement_for, scrub_column
 from mission_platform.anonymise.text import StringColumns, canonical, decode
-from mission_platform.schemas import ANONYMISED, PARSED, SOURCES, conform
+from mission_platform.columns import ANONYMISED, DATABASES, PARSED, SOURCES, Shared, conform
 from mission_platform.settings import DemoProfile
 
 
@@ -79,7 +79,7 @@ def anonymise_export(
     key: bytes,
     profile: DemoProfile,
 ) -> AnonymisedExport:
-    """Anonymise one export's raw frames (``schemas.PARSED_*``) into ``schemas.ANONYMISED_*`` frames."""
+    """Anonymise one export's parsed frames (``columns.PARSED``) into the shareable ones (``columns.ANONYMISED``)."""
     if not key:
         raise ValueError("the anonymisation key is empty")
     raw = {"missions": _raw(missions, "missions"), "hotels": _raw(hotels, "hotels"), "extras": _raw(extras, "extras")}
@@ -108,7 +108,7 @@ def anonymise_export(
             values, codes = columns[source].encoded(column)
             if (source, column) in KIND_OF:
                 new[column] = _series(decode(pseudonyms.apply(values, KIND_OF[(source, column)]), codes), frame.index)
-            elif (source, column) == ("hotels", "notes"):
+            elif DATABASES[source][column].shared is Shared.NULL:
                 new[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
             else:
                 scrubbed_values, changed = scrub_column(

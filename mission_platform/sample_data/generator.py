@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
+from mission_platform.columns import EXTRAS, HOTELS, MISSIONS
+from mission_platform.lake_layout import export_prefix
 from mission_platform.resources import LakeResource
 from mission_platform.sample_data import notion_format as nf
 from mission_platform.sample_data.demand import Calendar
@@ -90,9 +92,9 @@ def build_export(
     )
     database_ids = nf.hex_ids(rng["ids"], 3)
     csv_files = {
-        f"Missions {database_ids[0]}_all.csv": nf.csv_bytes(MISSION_HEADER, mission_rows(missions_out.frame, vocabulary)),
-        f"Hôtels {database_ids[1]}_all.csv": nf.csv_bytes(HOTEL_HEADER, [render_hotels(hotels_out.frame)]),
-        f"Extras {database_ids[2]}_all.csv": nf.csv_bytes(EXTRA_HEADER, [render_extras(extras_out.frame, calendar)]),
+        f"{MISSIONS.title} {database_ids[0]}_all.csv": nf.csv_bytes(MISSION_HEADER, mission_rows(missions_out.frame, vocabulary)),
+        f"{HOTELS.title} {database_ids[1]}_all.csv": nf.csv_bytes(HOTEL_HEADER, [render_hotels(hotels_out.frame)]),
+        f"{EXTRAS.title} {database_ids[2]}_all.csv": nf.csv_bytes(EXTRA_HEADER, [render_extras(extras_out.frame, calendar)]),
     }
     marks = pd.concat([missions_out.marks, hotels_out.marks, extras_out.marks], ignore_index=True)
     files = _zipped(csv_files, rng["ids"], export_date) if as_zip else csv_files
@@ -135,10 +137,6 @@ def _zipped(files: dict[str, bytes], rng: np.random.Generator, export_date: dt.d
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
     return {f"Export-{export_uuid}.zip": buffer.getvalue()}
-
-
-def export_prefix(export_id: str) -> str:
-    return f"raw/notion/{export_id}"
 
 
 def write_export(lake: LakeResource, generated: GeneratedExport) -> list[str]:

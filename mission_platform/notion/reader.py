@@ -7,13 +7,9 @@ from typing import Mapping
 
 import pandas as pd
 
+from mission_platform.columns import DATABASES, reason_kind
 from mission_platform.notion.files import database_files, read_table
-from mission_platform.notion.frames import COLUMNS, parse_extras, parse_hotels, parse_missions
-
-
-def reason_kind(reasons: pd.Series) -> pd.Series:
-    """The stable part of each reject reason (before ``:``), for counting."""
-    return reasons.str.split(":", n=1).str[0]
+from mission_platform.notion.frames import parse_extras, parse_hotels, parse_missions
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ def read_export(files: Mapping[str, bytes], export_id: str) -> ParsedExport:
     """
     chosen = database_files(files, export_id)
     tables = {
-        source: read_table(found.data, COLUMNS[source], export_id=export_id, file=found.name)
+        source: read_table(found.data, DATABASES[source].properties, export_id=export_id, file=found.name)
         for source, found in chosen.items()
     }
     names = {source: found.name for source, found in chosen.items()}
