@@ -54,7 +54,7 @@ def _bool_env(name: str) -> bool:
 
 @dataclass(frozen=True)
 class Tariffs:
-    """The company's confidential tariffs (see WAREHOUSE.md, business rules)."""
+    """The company's confidential tariffs (see docs/WAREHOUSE.md, business rules)."""
 
     overtime_rate: float
     extra_hourly_pay: float

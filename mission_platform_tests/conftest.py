@@ -168,7 +168,7 @@ def copy_export(src: Path, lake_root: Path, export_id: str) -> Path:
 
 @pytest.fixture
 def tariffs(monkeypatch):
-    """The example's tariffs (examples/README.md), set in the environment as production would."""
+    """The example's tariffs (fixtures/example_export/README.md), set in the environment as production would."""
     from mission_platform.settings import tariffs_from_env
 
     for name, value in EXAMPLE_TARIFFS.items():

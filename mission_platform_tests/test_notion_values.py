@@ -1,4 +1,4 @@
-"""Notion cell renderings -> values (NOTION_EXPORTS.md, column by column)."""
+"""Notion cell renderings -> values (docs/NOTION_EXPORTS.md, column by column)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How Notion renders values in a CSV export (NOTION_EXPORTS.md), vectorised.
+"""How Notion renders values in a CSV export (docs/NOTION_EXPORTS.md), vectorised.
 
 Every function takes and returns whole arrays: the generator renders a
 million cells with a handful of array operations, never one Python call per

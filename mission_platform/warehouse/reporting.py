@@ -1,6 +1,6 @@
 """The ``reporting`` schema that Looker Studio reads, and the read-only role it connects with.
 
-The views themselves are in ``sql/reporting.sql``; see WAREHOUSE.md for what
+The views themselves are in ``sql/reporting.sql``; see docs/WAREHOUSE.md for what
 each dashboard page needs.
 """
 

@@ -1,4 +1,4 @@
-"""Anonymised frames -> the ``core`` tables of WAREHOUSE.md (pure pandas, vectorised).
+"""Anonymised frames -> the ``core`` tables of docs/WAREHOUSE.md (pure pandas, vectorised).
 
 The raw stage has already set aside every bad row with a ``reject_reason``; the
 kept rows must therefore satisfy the warehouse's invariants (unique ids,
@@ -37,7 +37,7 @@ class CoreInvariantError(ValueError):
 
 @dataclass(frozen=True)
 class CoreTables:
-    """The five published ``core`` tables of one export, columns as in WAREHOUSE.md."""
+    """The five published ``core`` tables of one export, columns as in docs/WAREHOUSE.md."""
 
     export_id: str
     logiciel: pd.DataFrame

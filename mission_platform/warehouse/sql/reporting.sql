@@ -1,4 +1,4 @@
--- The reporting schema: one relation per Looker Studio page (see WAREHOUSE.md).
+-- The reporting schema: one relation per Looker Studio page (see docs/WAREHOUSE.md).
 --
 -- Run by reporting.create_reporting_views() after it has dropped every relation
 -- listed in REPORTING_RELATIONS, inside the publishing transaction: a view is
