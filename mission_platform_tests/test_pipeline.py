@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +14,9 @@ import psycopg
 
 from mission_platform.resources import LakeResource
 from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, copy_export, run_pipeline
+
+
+CHARTS = Path(__file__).resolve().parents[1] / "test-output" / "charts"
 
 
 def rows(url: str, sql: str, params=None) -> list[tuple]:
@@ -74,6 +79,18 @@ def test_a_generated_export_is_forecast(pipeline_env):
     assert {"npts", "npts_day_of_month", "seasonal_naive", "naive", "identity"} <= models
     (history_weeks,) = rows(url, "SELECT count(*) FROM core.weekly_missions WHERE missions IS NOT NULL")[0]
     assert 60 <= history_weeks <= 70
+    # The asset pages show pictures: the weekly series, the forecast and the league table, as PNG in the metadata.
+    CHARTS.mkdir(parents=True, exist_ok=True)
+    for asset in ("weekly_missions", "mission_forecast", "forecast_backtest"):
+        (materialisation,) = [m for m in result.get_asset_materialization_events()
+                              if m.asset_key == dg.AssetKey(asset)]
+        markdown = materialisation.materialization.metadata["chart"].value
+        encoded = re.fullmatch(r"!\[[^\]]*\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", markdown).group(1)
+        picture = base64.b64decode(encoded)
+        assert picture.startswith(b"\x89PNG") and len(picture) > 10_000, asset
+        (CHARTS / f"{asset}.png").write_bytes(picture)
+    schema = result.asset_materializations_for_node("mission_forecast")[0].metadata["dagster/column_schema"].value
+    assert {c.name: c.type for c in schema.columns}["p10"] == "double precision"
 
 
 def test_an_older_export_never_rolls_the_warehouse_back(pipeline_env):

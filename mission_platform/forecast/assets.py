@@ -21,9 +21,11 @@ from mission_platform.forecast import (
     weekly_series,
 )
 from mission_platform.freshness import layer_freshness
-from mission_platform.metadata import frame_metadata, table_preview
+from mission_platform.charts import forecast_chart, league_chart, png
+from mission_platform.metadata import chart, table_metadata, table_preview
 from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import WarehouseResource
+from mission_platform.warehouse.tables import TABLES
 
 HORIZON = 4
 STAFFING_WEEKS = 8
@@ -51,6 +53,10 @@ def _as_of_week(export_date: dt.date) -> dt.date:
     return export_date - dt.timedelta(days=export_date.weekday())
 
 
+def _history_frame(history: pd.Series) -> pd.DataFrame:
+    return history.rename("missions").rename_axis("week_start").reset_index()
+
+
 def _read_weekly(warehouse: WarehouseResource) -> tuple[pd.Series, pd.DataFrame]:
     """The stored history as a Series (completed weeks) and the booked future weeks."""
     table = warehouse.query_frame("SELECT week_start, missions, already_booked FROM core.weekly_missions ORDER BY week_start")
@@ -76,12 +82,14 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
         series = weekly_series(_published_missions(warehouse), export_date, horizon=HORIZON)
         warehouse.replace_table("weekly_missions", series.table.assign(export_id=export_id))
         history = series.history
+        booked = series.booked.rename_axis("week_start").reset_index()
         return dg.MaterializeResult(
-            metadata=frame_metadata(
-                series.table,
+            metadata=table_metadata(
+                TABLES["weekly_missions"], len(series.table),
                 completed_weeks=dg.MetadataValue.int(len(history)),
                 first_week=dg.MetadataValue.text(str(history.index.min().date()) if len(history) else "none"),
                 last_week=dg.MetadataValue.text(str(history.index.max().date()) if len(history) else "none"),
+                chart=chart(png(forecast_chart(_history_frame(history), booked=booked)), "missions per week"),
                 recent_weeks=table_preview(series.table.tail(8 + HORIZON)),
             )
         )
@@ -125,10 +133,12 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         sanity = forecast_sanity(rows, _as_of_week(export_date))
         if sanity.passed:  # a forecast that fails its check is never stored
             warehouse.upsert_rows("mission_forecast", rows)
+        shown = rows[["week_start", "p10", "p50", "p90", "already_booked", "extras_needed_p50", "extras_needed_p90"]]
         return dg.MaterializeResult(
-            metadata=frame_metadata(
-                rows,
-                forecast=table_preview(rows.round(1)),
+            metadata=table_metadata(
+                TABLES["mission_forecast"], len(rows),
+                chart=chart(png(forecast_chart(_history_frame(history), shown)), "forecast"),
+                forecast=table_preview(shown.round(1)),
                 missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
                 as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
                 warnings=dg.MetadataValue.json(list(predicted.attrs.get("warnings", []))),
@@ -167,8 +177,9 @@ def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         realised = realised_errors(past, history)
         warnings = list(league.attrs.get("warnings", []))
         return dg.MaterializeResult(
-            metadata=frame_metadata(
-                rows,
+            metadata=table_metadata(
+                TABLES["forecast_backtest"], len(rows),
+                chart=chart(png(league_chart(league, PRODUCTION_MODEL)), "league table"),
                 league_table=table_preview(league.round(3)),
                 best_model=dg.MetadataValue.text(str(league.iloc[0]["model"])),
                 realised_production_error=table_preview(realised.round(3)) if len(realised) else dg.MetadataValue.text(
