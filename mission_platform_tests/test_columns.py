@@ -96,3 +96,132 @@ def test_the_anonymised_frames_follow_what_the_registry_says_is_shared():
     assert dropped == {"title", "hotel_title", "extra_title", "hotel_page_id", "extra_page_id"}
     assert set(missions.anonymised) == set(missions.parsed) - dropped
     assert pd.api.types.is_string_dtype(pd.Series(dtype=DATABASES["hotels"].anonymised["notes"]))
+
+
+# -- what the door lets in (issue: no single bad row fails an export) ---------------------------
+
+def test_nul_characters_are_removed_at_the_door_and_counted():
+    parsed = read_export(edited(**_set("missions", 2, "Texte", "1h30\x00 supp")), EXAMPLE_EXPORT_ID)
+    row = parsed.missions[parsed.missions["row_number"] == 2].iloc[0]
+    assert row["overtime_text"] == "1h30 supp" and row["overtime_hours"] == 1.5 and pd.isna(row["reject_reason"])
+    assert parsed.stats["missions"].nul_removed == 1 and parsed.stats["hotels"].nul_removed == 0
+
+
+@pytest.mark.parametrize("date", ["04/03/1900 07:00 (UTC+1) → 15:00", "04/03/2099 07:00 (UTC+1) → 15:00",
+                                  "March 4, 1900 7:00 AM (GMT+1) → 3:00 PM"])
+def test_a_mission_dated_centuries_away_is_set_aside(date):
+    parsed = read_export(edited(**_set("missions", 2, "date", date)), EXAMPLE_EXPORT_ID)
+    reason = parsed.missions.loc[parsed.missions["row_number"] == 2, "reject_reason"].iloc[0]
+    assert reason.startswith("implausible date: more than 20 years before or 2 after the export, in ")
+    assert reason[-4:] in ("1900", "2099")
+
+
+def test_holidays_ending_before_they_start_set_the_extra_aside():
+    parsed = read_export(edited(**_set("extras", 2, "vacances", "15 juillet 2024 00:00 → 1 juillet 2024 00:00")),
+                         EXAMPLE_EXPORT_ID)
+    reason = parsed.extras.loc[parsed.extras["row_number"] == 2, "reject_reason"].iloc[0]
+    assert reason.startswith("holidays end before they start in vacances")
+
+
+def test_a_two_megabyte_cell_sets_its_row_aside_with_the_column_named():
+    from mission_platform.notion.files import MAX_CELL_CHARS
+
+    parsed = read_export(edited(**_set("missions", 2, "Texte", "x" * 2_000_000)), EXAMPLE_EXPORT_ID)
+    row = parsed.missions[parsed.missions["row_number"] == 2].iloc[0]
+    assert row["reject_reason"] == "cell too long in Texte: 2000000 characters"
+    assert len(row["overtime_text"]) < MAX_CELL_CHARS + 10   # cut: the rejected row does not carry 2 MB on
+    assert len(parsed.missions) == len(example_rows("missions")) - 1
+
+
+def test_a_record_longer_than_the_limit_is_one_clear_error(monkeypatch):
+    from mission_platform.notion import ExportError, files
+
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 1 << 16)
+    with pytest.raises(ExportError, match=r"file 'Missions .*': a record at or after line 3 is longer than 65,536 bytes"):
+        read_export(edited(**_set("missions", 2, "Texte", "y" * 200_000)), EXAMPLE_EXPORT_ID)
+
+
+def test_a_zip_that_would_inflate_past_the_limit_is_refused_before_inflating(monkeypatch):
+    import io
+    import zipfile
+
+    from mission_platform.notion import ExportError, files
+    from mission_platform_tests.test_notion_parse import example_files
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in example_files().items():
+            archive.writestr(name, data + b"\r\n" + b" " * 3_000_000)   # compresses to almost nothing
+    monkeypatch.setattr(files, "MAX_EXPORT_BYTES", 5_000_000)
+    inflated = []
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda *a, **k: inflated.append(a) or b"")
+    with pytest.raises(ExportError, match=r"would inflate to 9,0\d\d,\d\d\d bytes, over the limit of 5,000,000"):
+        read_export({"Export-1.zip": buffer.getvalue()}, EXAMPLE_EXPORT_ID)
+    assert inflated == []
+
+
+# Every constraint of the loaded core tables, and what in the reader keeps a row that would break it away from
+# the publish (a reject reason, or the rule that computes the column). A constraint added without a guard fails here.
+GUARDS = {
+    "hotel_pkey": "duplicate / ID conflict", "extra_pkey": "duplicate / ID conflict",
+    "missions_pkey": "duplicate / ID conflict",
+    "hotel_hotel_id_check": "missing ID", "extra_extra_id_check": "missing ID", "missions_mission_id_check": "missing ID",
+    "hotel_zipcode_check": "not a five-digit postal code in code postal",
+    "hotel_nbre_chambre_check": "negative value in nombre de chambres",
+    "hotel_tarif_horaire_check": "negative value in tarif horaire",
+    "hotel_hotel_logiciel_fkey": "computed: core.logiciel holds every software named",
+    "extra_nbre_mission_check": "negative value in nombre de missions",
+    "extra_vacances_check": "holidays end before they start in vacances",
+    "missions_hotel_id_fkey": "missing hotel / unknown hotel / ambiguous hotel",
+    "missions_extra_id_fkey": "unknown extra / ambiguous extra",
+    "missions_tarif_horaire_check": "negative value in tarif horaire",
+    "missions_tarif_urgence_check": "negative value in tarif urgence",
+    "missions_duree_mission_check": "end before start / longer than 24 h",
+    "missions_annulation_check": "computed: statuses parse to 'extra', 'hotel' or null",
+    "missions_heures_supp_check": "computed: overtime hours are sums of durations found, never negative",
+    "missions_total_ht_check": "computed from non-negative hours, rates and tariffs",
+    "missions_total_ttc_check": "computed from non-negative hours, rates and tariffs",
+    "missions_extra_salaire_check": "computed from non-negative hours and tariffs",
+    "missions_annulation_amounts_check": "computed: a cancelled mission's amounts are 0",
+    "missions_benefice_check": "computed: benefice = total_ht - extra_salaire",
+    "missions.hotel_id NOT NULL": "missing hotel",
+    "missions.date_debut NOT NULL": "missing date / unparseable date",
+    "missions.date_fin NOT NULL": "missing date / unparseable date",
+    "missions.duree_mission NOT NULL": "computed from the dates",
+    "missions.urgent NOT NULL": "computed: a boolean",
+    "missions.heures_supp NOT NULL": "computed: 0 without overtime",
+    **{f"{t}.{c} NOT NULL": "missing ID" for t, c in (("hotel", "hotel_id"), ("extra", "extra_id"),
+                                                      ("missions", "mission_id"))},
+    **{f"{t}.{c} NOT NULL": "computed: the load fills it" for t in ("hotel", "extra", "missions")
+       for c in ("export_id", "loaded_at")},
+}
+
+
+@pytest.mark.postgres
+def test_every_constraint_of_the_loaded_tables_has_a_guard_in_the_reader(warehouse_url):
+    import psycopg
+
+    from mission_platform.warehouse.ddl import ensure_schema
+
+    with psycopg.connect(warehouse_url) as conn:
+        ensure_schema(conn)
+        tables = [db.table for db in DATABASES.values()]
+        constraints = {name for (name,) in conn.execute(
+            "SELECT k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'core' AND c.relname = ANY(%s)",
+            (tables,))}
+        not_null = {f"{t}.{c} NOT NULL" for t, c in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'core' "
+            "AND table_name = ANY(%s) AND is_nullable = 'NO'", (tables,))}
+    assert constraints | not_null == set(GUARDS)
+    reader_reasons = [g for g in GUARDS.values() if not g.startswith("computed")]
+    for reason in {r.split(" / ")[0] for r in reader_reasons}:
+        assert reason in _REASONS_SEEN_IN_TESTS, reason
+
+
+_REASONS_SEEN_IN_TESTS = {   # each produced and asserted by a test of this module or test_notion_parse.py
+    "duplicate", "missing ID", "not a five-digit postal code in code postal", "negative value in nombre de chambres",
+    "negative value in tarif horaire", "negative value in nombre de missions",
+    "holidays end before they start in vacances", "missing hotel", "unknown extra", "negative value in tarif urgence",
+    "end before start", "missing date",
+}

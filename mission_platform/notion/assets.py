@@ -60,6 +60,7 @@ def notion_export(context: dg.AssetExecutionContext, lake: LakeResource):
                     frame,
                     **reasons_metadata(frame),
                     source_file=dg.MetadataValue.text(parsed.files[source]),
+                    nul_characters_removed=dg.MetadataValue.int(parsed.stats[source].nul_removed),
                     **({"overtime_texts_without_duration": dg.MetadataValue.int(int(frame["overtime_unparsed"].sum()))}
                        if source == "missions" else {}),
                 ),

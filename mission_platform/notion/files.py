@@ -39,6 +39,14 @@ class ExportError(ValueError):
     """An export cannot be read; the message names the export, the file and what is wrong."""
 
 
+# What an export may hold (docs/NOTION_EXPORTS.md, "Limits"). A real export of a million missions is a
+# 341 MB file with cells of at most a few hundred characters.
+MAX_EXPORT_BYTES = 1 << 30       # the databases of one zip, once inflated: refused before inflating
+MAX_LINE_BYTES = 64 << 20        # one record: longer is a broken file, not a record
+MAX_CELL_CHARS = 100_000         # one cell: a longer one sets its row aside, cut to this length
+CUT_MARK = " […]"
+
+
 def export_error(export_id: str | None, file: str | None, problem: str) -> ExportError:
     where = [f"export {export_id}" if export_id else "export", f"file {file!r}" if file else None]
     return ExportError(", ".join(w for w in where if w) + f": {problem}")
@@ -113,6 +121,12 @@ def _zip_members(data: bytes, export_id: str, zip_name: str) -> dict[str, bytes]
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = {_member_name(info): info for info in archive.infolist() if not info.is_dir()}
             chosen = find_database_files(infos, export_id=export_id)
+            # The sizes the zip declares bound what reading inflates (zipfile stops there), so a bomb is
+            # refused here, before a byte of it is inflated.
+            inflated = sum(infos[name].file_size for name in chosen.values())
+            if inflated > MAX_EXPORT_BYTES:
+                raise export_error(export_id, zip_name, f"the databases would inflate to {inflated:,} bytes, over the "
+                                   f"limit of {MAX_EXPORT_BYTES:,}: refused before inflating")
             return {name: archive.read(infos[name]) for name in chosen.values()}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
         raise export_error(export_id, zip_name, f"unreadable zip ({exc})") from exc
@@ -196,6 +210,8 @@ class Table:
 
     known: pd.DataFrame
     unknown: pd.DataFrame
+    too_long: pd.Series          # per record: why a cell was cut ('cell too long in <header>: N characters'), or NA
+    nul_removed: int = 0         # NUL characters removed at the door (PostgreSQL refuses them in text)
 
 
 def _header(data: bytes, encoding: str, delimiter: str) -> list[str]:
@@ -221,7 +237,9 @@ def _read_cells(data: bytes, encoding: str, delimiter: str, width: int, *, expor
     try:
         table = pcsv.read_csv(
             pa.BufferReader(data),
-            read_options=pcsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=names),
+            # A block must hold any whole record: pyarrow refuses a record that straddles two blocks.
+            read_options=pcsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=names,
+                                          block_size=MAX_LINE_BYTES),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), null_values=[""], strings_can_be_null=True,
@@ -236,10 +254,34 @@ def _read_cells(data: bytes, encoding: str, delimiter: str, width: int, *, expor
                 export_id, file,
                 f"malformed CSV: a record{line} has {row.actual_columns} fields, the header {row.expected_columns}",
             ) from None
+        if "straddl" in str(exc):
+            raise export_error(export_id, file, f"a record at or after line {_first_long_line(data)} is longer than "
+                               f"{MAX_LINE_BYTES:,} bytes (the limit of one record)") from None
         raise export_error(export_id, file, f"malformed CSV ({str(exc).split(':', 1)[0]})") from None
     frame = table.to_pandas(types_mapper={pa.string(): ARROW_STRING}.get)
     frame.index = pd.RangeIndex(1, len(frame) + 1)   # row_number: 1-based, header not counted
     return frame
+
+
+def _first_long_line(data: bytes) -> int:
+    """The 1-based number of the first physical line longer than a record may be (header included)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    lengths = np.diff(np.concatenate([[-1], ends, [len(data)]]))
+    return int(np.argmax(lengths > MAX_LINE_BYTES)) + 1
+
+
+def _cut_long_cells(cells: pd.DataFrame, headers: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """Cells over MAX_CELL_CHARS cut to it (marked), and per record the first column that had one."""
+    too_long = pd.Series(pd.NA, index=cells.index, dtype="string")
+    for position, column in enumerate(cells.columns):
+        lengths = cells[column].str.len()
+        long = (lengths > MAX_CELL_CHARS).fillna(False).to_numpy(dtype=bool)
+        if long.any():
+            reason = (f"cell too long in {headers[position].strip() or 'an unnamed column'}: "
+                      + lengths[long].astype("int64").astype(str) + " characters")
+            too_long[long] = too_long[long].fillna(reason)
+            cells.loc[long, column] = cells.loc[long, column].str.slice(0, MAX_CELL_CHARS) + CUT_MARK
+    return cells, too_long
 
 
 def _distinct_names(headers: list[str]) -> list[str]:
@@ -260,10 +302,16 @@ def read_table(data: bytes, properties: Iterable[Property], *, export_id: str, f
 
     Headers match case-, accent- and spacing-insensitively ('tarif horaire '
     with its trailing space, or a re-typed 'Hotel'). An optional property the
-    file lacks (an older export) is read as empty cells. Raises
-    :class:`ExportError` for an empty file, undecodable bytes, a malformed CSV
-    or a missing required column.
+    file lacks (an older export) is read as empty cells. At the door, NUL
+    characters are removed (PostgreSQL refuses them; counted in
+    ``nul_removed``) and a cell over ``MAX_CELL_CHARS`` is cut, its record
+    marked in ``too_long`` to be set aside. Raises :class:`ExportError` for an
+    empty file, undecodable bytes, a malformed CSV, a record over
+    ``MAX_LINE_BYTES`` or a missing required column.
     """
+    nul_removed = data.count(b"\x00")
+    if nul_removed:   # in UTF-8 and cp1252 alike, a zero byte is the NUL character and nothing else
+        data = data.replace(b"\x00", b"")
     if _BLANK.fullmatch(data):
         raise export_error(export_id, file, "empty file (no header)")
     encoding = _encoding(data, export_id, file)
@@ -284,10 +332,11 @@ def read_table(data: bytes, properties: Iterable[Property], *, export_id: str, f
             positions[hits[0]] = prop.key
         else:
             absent.append(prop.key)
-    cells = _read_cells(data, encoding, delimiter, len(headers), export_id=export_id, file=file)
+    cells, too_long = _cut_long_cells(
+        _read_cells(data, encoding, delimiter, len(headers), export_id=export_id, file=file), headers)
     known = cells[[str(i) for i in positions]].set_axis(list(positions.values()), axis=1)
     for key in absent:
         known[key] = pd.Series(pd.NA, index=known.index, dtype=ARROW_STRING)
     others = [i for i in range(len(headers)) if i not in positions]
     unknown = cells[[str(i) for i in others]].set_axis(_distinct_names([headers[i] for i in others]), axis=1)
-    return Table(known=known, unknown=unknown)
+    return Table(known=known, unknown=unknown, too_long=too_long, nul_removed=nul_removed)

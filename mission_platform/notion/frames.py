@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mission_platform.columns import EXTRAS, HOTELS, MISSIONS, Database, Parse, conform
+from mission_platform.lake_layout import export_date
 from mission_platform.notion.files import ARROW_STRING, Table, export_error
 from mission_platform.notion.values import (
     on_distinct,
@@ -42,6 +43,10 @@ from mission_platform.notion.values import (
 )
 
 MAX_MISSION_HOURS = 24
+# A mission outside these years around the export date is a typo (1900, 2999), not history: kept, it would
+# stretch the weekly series over centuries.
+YEARS_BEFORE_EXPORT = 20
+YEARS_AFTER_EXPORT = 2
 
 Rule = tuple[pd.Series, "str | pd.Series"]
 
@@ -83,6 +88,7 @@ def identity_rules(ids: pd.Series, table: Table) -> list[Rule]:
         (missing, "missing ID"),
         (copy, "duplicate: copy of record " + original.astype(str)),
         (conflict, "ID conflict: " + sharing.astype(str) + " records share the ID with different content"),
+        (table.too_long.notna(), table.too_long),
     ]
 
 
@@ -165,7 +171,10 @@ def parse_extras(table: Table, *, export_id: str, file: str) -> pd.DataFrame:
     ids = strings(table.known["extra_id"])
     columns, rules = parse_generic(table.known, EXTRAS)
     columns = {"extra_id": ids, **columns}
-    rules = identity_rules(ids, table) + rules + warehouse_rules(table.known, columns, EXTRAS)
+    backwards = columns["holiday_end"] < columns["holiday_start"]   # extra_vacances_check in the warehouse
+    rules = identity_rules(ids, table) + rules + [
+        quoting_rule(backwards, "holidays end before they start in vacances", table.known["holidays"]),
+    ] + warehouse_rules(table.known, columns, EXTRAS)
     return _finish(table, columns, first_reason(table.known.index, rules), EXTRAS, export_id=export_id, file=file)
 
 
@@ -205,21 +214,25 @@ def resolve_relations(cells: pd.Series, targets: pd.DataFrame, id_column: str, w
 
 
 def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, export_id: str,
-                   file: str) -> pd.DataFrame:
+                   file: str, years_before: int = YEARS_BEFORE_EXPORT, years_after: int = YEARS_AFTER_EXPORT) -> pd.DataFrame:
     """Missions file -> the parsed missions frame (plus unknown columns), relations resolved to IDs.
 
     ``hotels`` and ``extras`` are the parsed frames of the same export. An
     empty extra is a mission not yet assigned (valid); an empty hotel is not.
     Dates: see :func:`values.parse_mission_dates`; a mission ending before it
-    starts or lasting over 24 h is set aside.
+    starts or lasting over 24 h is set aside, and so is one starting more than
+    ``years_before`` years before the export date or ``years_after`` after it.
     """
     cells = table.known
+    day = pd.Timestamp(export_date(export_id), tz="UTC")
     ids = strings(cells["mission_id"])
     generic, generic_rules = parse_generic(cells, MISSIONS)
     hotel = resolve_relations(cells["hotel"], hotels, "hotel_id", "hotel", required=True)
     extra = resolve_relations(cells["extra"], extras, "extra_id", "extra", required=False)
     dates = parse_mission_dates(cells["date_text"])
     hours = (dates["end"] - dates["start"]).dt.total_seconds() / 3600
+    implausible = ((dates["start"] < day - pd.DateOffset(years=years_before))
+                   | (dates["start"] > day + pd.DateOffset(years=years_after)))
     statuses = parse_statuses(cells["statuses"])
     overtime = parse_overtime(cells["overtime_text"])
     columns = {
@@ -236,6 +249,8 @@ def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, 
         (extra["problem"].notna(), extra["problem"]),
         _date_rule(dates["bad"], "date", cells["date_text"]),
         (dates["start"].isna(), "missing date"),
+        (implausible, f"implausible date: more than {years_before} years before or {years_after} after the export, in "
+         + dates["start"].dt.year.astype("Int64").astype(str)),
         quoting_rule(hours < 0, "end before start", cells["date_text"]),
         (hours > MAX_MISSION_HOURS, f"longer than {MAX_MISSION_HOURS} h: " + hours[hours > MAX_MISSION_HOURS].round(2).astype(str) + " h"),
         *generic_rules,

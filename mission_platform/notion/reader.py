@@ -21,6 +21,7 @@ class SourceStats:
     rows_kept: int
     set_aside: dict[str, int]              # reason kind -> rows
     overtime_unparsed: int | None = None   # missions only: overtime texts without a duration
+    nul_removed: int = 0                   # NUL characters removed at the door
 
     @property
     def rows_set_aside(self) -> int:
@@ -37,10 +38,11 @@ class ParsedExport:
     stats: dict[str, SourceStats] = field(default_factory=dict)
 
 
-def _stats(frame: pd.DataFrame, file: str) -> SourceStats:
+def _stats(frame: pd.DataFrame, file: str, nul_removed: int) -> SourceStats:
     reasons = frame["reject_reason"].dropna()
     return SourceStats(
         file=file,
+        nul_removed=nul_removed,
         rows_read=len(frame),
         rows_kept=len(frame) - len(reasons),
         set_aside={str(k): int(v) for k, v in reason_kind(reasons).value_counts().sort_index().items()},
@@ -70,5 +72,5 @@ def read_export(files: Mapping[str, bytes], export_id: str) -> ParsedExport:
         export_id=export_id,
         **frames,
         files=names,
-        stats={source: _stats(frame, names[source]) for source, frame in frames.items()},
+        stats={source: _stats(frame, names[source], tables[source].nul_removed) for source, frame in frames.items()},
     )
