@@ -391,17 +391,27 @@ def test_demo_profile_keeps_a_stable_sample_and_only_missions_between_sampled_pe
     assert pseudonym_of(result, "hotels", "hotel_id", some) == pseudonym_of(off, "hotels", "hotel_id", some)
 
 
-def test_demo_profile_scales_hotel_rates_only():
+def test_demo_profile_scales_hotel_rates_only_per_hotel_onto_the_grid():
     raw = many_hotels_export(50, 20)
     result = anonymise(raw, profile=DEMO)
     raw_missions = raw["missions"].set_index("mission_id")
     out = result.missions.set_index("mission_id")
+    factors = {}
     for column in ("hourly_rate", "urgent_rate"):
-        pd.testing.assert_series_equal(out[column], raw_missions.loc[out.index, column] * 1.3, check_names=False)
+        ratio = out[column] / raw_missions.loc[out.index, column] / 1.3
+        assert ((out[column] % 0.5) == 0).all()                  # every figure shown is a plausible real one
+        assert ratio.between(0.92 - 0.02, 1.08 + 0.02).all()      # the hotel's own factor, rounded
+        factors[column] = ratio
+    # One hotel, one factor: its missions' rates and its own rate agree (up to the rounding).
+    per_hotel = out.assign(ratio=factors["hourly_rate"]).groupby("hotel_id")["ratio"]
+    assert (per_hotel.max() - per_hotel.min()).max() == 0
+    assert per_hotel.first().std() > 0.02                         # and hotels differ
     raw_hotels = raw["hotels"].set_index("hotel_id")
     out_hotels = result.hotels.set_index("hotel_id")
-    pd.testing.assert_series_equal(out_hotels["hourly_rate"], raw_hotels.loc[out_hotels.index, "hourly_rate"] * 1.3)
+    assert ((out_hotels["hourly_rate"] % 0.5) == 0).all()
+    assert (out_hotels["hourly_rate"] / raw_hotels.loc[out_hotels.index, "hourly_rate"] / 1.3).between(0.9, 1.1).all()
     pd.testing.assert_series_equal(out["overtime_hours"], raw_missions.loc[out.index, "overtime_hours"])
+    assert anonymise(raw, profile=DEMO).missions["hourly_rate"].equals(result.missions["hourly_rate"])   # stable
 
 
 def test_demo_profile_off_drops_nothing_even_for_unresolved_rows():

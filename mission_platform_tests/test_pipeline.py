@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import numpy as np
 import psycopg
 
 from mission_platform.resources import LakeResource
@@ -173,3 +174,45 @@ def test_the_forecast_check_catches_a_malformed_forecast():
     shifted = good.assign(week_start=good["week_start"] + pd.Timedelta(days=1))  # Tuesdays
     assert not forecast_sanity(shifted, monday).passed
     assert not forecast_sanity(good.head(3), monday).passed
+
+
+def _on_grid_share(values: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """For each coefficient, the share of values that fall back onto the 0.5 € grid once divided by it."""
+
+    quotient = values[None, :] / coefficients[:, None] / 0.5
+    return (np.abs(quotient - np.round(quotient)) < 0.01).mean(axis=1)
+
+
+def test_the_public_demo_coefficients_cannot_be_recovered_from_what_looker_reader_sees(pipeline_env, monkeypatch):
+    """A grid search over the coefficient, on the money looker_reader reads, does not single out either secret one."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    secret = {"hotel": 1.3791, "extra": 0.8437}
+    for name, value in {"MISSION_PUBLIC_DEMO": "1", "MISSION_DEMO_SAMPLE_FRACTION": "1",
+                        "MISSION_DEMO_HOTEL_COEFF": str(secret["hotel"]),
+                        "MISSION_DEMO_EXTRA_COEFF": str(secret["extra"])}.items():
+        monkeypatch.setenv(name, value)
+    export_id = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
+    result = run_pipeline(export_id, **pipeline_env)
+    assert result.success and failed_checks(result) == []
+    parts = urlsplit(pipeline_env["warehouse_url"])
+    reader = urlunsplit(parts._replace(netloc=f"looker_reader@{parts.hostname}:{parts.port or 5432}"))
+    shown = pd.DataFrame(rows(reader, """
+        SELECT tarif_horaire, tarif_urgence, total_ht, extra_salaire, duree_mission, heures_supp, urgent
+        FROM reporting.missions_detail WHERE annulation IS NULL"""),
+        columns=["rate", "urgent_rate", "ht", "pay", "hours", "overtime", "urgent"]).astype(
+        {c: float for c in ("rate", "urgent_rate", "ht", "pay", "hours", "overtime")})
+    billed_rate = np.where(shown["urgent"], shown["urgent_rate"], shown["rate"])
+    with_overtime = shown["overtime"] > 0
+    hotel_side = np.concatenate([
+        shown["rate"].dropna().unique(), shown["urgent_rate"].dropna().unique(),
+        ((shown["ht"] - shown["hours"] * billed_rate) / shown["overtime"])[with_overtime].round(4).unique(),
+    ])
+    extra_side = (shown["pay"] / (shown["hours"] + shown["overtime"])).round(4).unique()
+    coefficients = np.arange(0.5, 3.0, 0.0001)
+    for side, values in (("hotel", hotel_side), ("extra", extra_side)):
+        assert len(values) > 20, side
+        score = _on_grid_share(values, coefficients)
+        near = np.abs(coefficients / secret[side] - 1) <= 0.01
+        # The secret coefficient does not stand out from the others: no better than what chance gives anywhere.
+        assert score[near].max() <= np.quantile(score[~near], 0.99), (side, score[near].max())

@@ -7,6 +7,8 @@ import json
 import pandas as pd
 import pytest
 
+from mission_platform.public_demo import MoneyScale
+from mission_platform.settings import DemoProfile
 from mission_platform.warehouse.transform import (
     EXTRA_COLUMNS,
     HOTEL_COLUMNS,
@@ -98,24 +100,32 @@ def test_software_ids_are_stable_whatever_the_spelling_or_order(tariffs):
     assert ("EXT-1", "opera") in set(zip(first.logiciel_extra["extra_id"], first.logiciel_extra["logiciel_id"]))
 
 
-def test_demo_extra_coefficient_scales_pay_and_margin_follows(tariffs):
-    plain = build(tariffs).missions.set_index("mission_id")
-    scaled = build(tariffs, extra_coeff=0.5).missions.set_index("mission_id")
-    assert scaled.loc["MIS-1002", "extra_salaire"] == pytest.approx(85.5)
-    assert scaled.loc["MIS-1002", "benefice"] == pytest.approx(324 - 85.5)
-    assert (scaled["total_ht"] == plain["total_ht"]).all()
-    with pytest.raises(ValueError, match="extra_coeff"):
-        build(tariffs, extra_coeff=0)
+DEMO_SCALE = MoneyScale(key=b"test-key-0123456789abcdef",
+                        profile=DemoProfile(enabled=True, sample_fraction=1.0, hotel_coeff=2.0, extra_coeff=0.5, seed=3))
 
 
-def test_demo_hotel_coefficient_also_scales_the_overtime_rate(tariffs):
-    """The public-demo profile scales hotel rates upstream; the overtime rate must follow or it could be read back."""
+def test_demo_pay_is_scaled_per_extra_onto_the_grid_and_margin_follows(tariffs):
     plain = build(tariffs).missions.set_index("mission_id")
-    scaled = build(tariffs, hotel_coeff=2.0).missions.set_index("mission_id")
-    # MIS-1002: 8 h urgent at 33 + 1.5 h overtime at 40; only the overtime part depends on hotel_coeff here
+    scaled = build(tariffs, scale=DEMO_SCALE).missions.set_index("mission_id")
+    # MIS-1002: 8 h urgent + 1.5 h overtime, both paid 18 €/h: 9.5 h at the extra's scaled rate.
+    per_hour = float(scaled.loc["MIS-1002", "extra_salaire"]) / 9.5
+    assert per_hour % 0.5 == 0 and 18 * 0.5 * 0.92 - 0.25 <= per_hour <= 18 * 0.5 * 1.08 + 0.25
+    assert scaled.loc["MIS-1002", "benefice"] == pytest.approx(float(scaled.loc["MIS-1002", "total_ht"]) - 9.5 * per_hour)
+    # The same extra gets the same factor on every mission.
+    same_extra = scaled[scaled["extra_id"] == scaled.loc["MIS-1002", "extra_id"]]
+    assert {round(float(r.extra_salaire) / (float(r.duree_mission) + float(r.heures_supp)), 6)
+            for r in same_extra.itertuples() if pd.isna(r.annulation) and r.urgent} == {per_hour}
+
+
+def test_demo_hotel_coefficient_also_scales_the_overtime_rate_per_hotel(tariffs):
+    """The profile scales hotel rates upstream; the overtime rate must follow or it could be read back."""
+    plain = build(tariffs).missions.set_index("mission_id")
+    scaled = build(tariffs, scale=DEMO_SCALE).missions.set_index("mission_id")
+    # MIS-1002: 8 h urgent at 33 + 1.5 h overtime at 40; only the overtime part is scaled here
     # (the hourly rates in the frames are the already-scaled ones).
     assert float(plain.loc["MIS-1002", "total_ht"]) == 324.0
-    assert float(scaled.loc["MIS-1002", "total_ht"]) == 8 * 33 + 1.5 * 40 * 2
+    overtime_rate = (float(scaled.loc["MIS-1002", "total_ht"]) - 8 * 33) / 1.5
+    assert overtime_rate % 0.5 == 0 and 40 * 2 * 0.92 - 0.25 <= overtime_rate <= 40 * 2 * 1.08 + 0.25
     assert float(scaled.loc["MIS-1001", "total_ht"]) == float(plain.loc["MIS-1001", "total_ht"])  # no overtime
 
 

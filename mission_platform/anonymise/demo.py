@@ -18,8 +18,11 @@ Rows kept:
   people outside the sample either.
 
 Money: the rates billed to hotels (missions ``hourly_rate`` and
-``urgent_rate``, hotels ``hourly_rate``) are multiplied by ``hotel_coeff``.
-The extras' pay is computed, and scaled by ``extra_coeff``, in the warehouse.
+``urgent_rate``, hotels ``hourly_rate``) are scaled by ``hotel_coeff`` and a
+keyed factor of their hotel, then rounded onto the rates' grid
+(``public_demo.MoneyScale``: the figures cannot be turned back into real
+ones). The extras' pay and the overtime rate are computed, and scaled the same
+way, in the warehouse.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mission_platform.anonymise.pseudonyms import keyed_digests
+from mission_platform.keyed import keyed_digests
+from mission_platform.public_demo import MoneyScale
 from mission_platform.settings import DemoProfile
 
 HOTEL_RATE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -63,8 +67,9 @@ def apply_demo_profile(
     keep["missions"] = in_sample(missions["hotel_id"], source="hotels", key=key, profile=profile) & (
         no_extra | in_sample(missions["extra_id"], source="extras", key=key, profile=profile)
     )
+    scale = MoneyScale(key=key, profile=profile)
     out = {}
     for source, frame in frames.items():
         frame = frame[keep[source]].reset_index(drop=True)
-        out[source] = frame.assign(**{c: frame[c] * profile.hotel_coeff for c in HOTEL_RATE_COLUMNS[source]})
+        out[source] = frame.assign(**{c: scale.hotel(frame[c], frame["hotel_id"]) for c in HOTEL_RATE_COLUMNS[source]})
     return out, {source: int((~keep[source]).sum()) for source in frames}

@@ -16,7 +16,6 @@ Everything is computed once per distinct value, never per row.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from mission_platform.anonymise.originals import PersonalIndex
 from mission_platform.anonymise.pools import POOLS, render
 from mission_platform.anonymise.text import canonical
 from mission_platform.columns import DATABASES, PSEUDONYM_KINDS
+from mission_platform.keyed import keyed_digests
 
 # Which raw column each kind of pseudonym replaces (the column registry's ``shared``), in the order of
 # PSEUDONYM_KINDS: a text naming both a person and a hotel is scrubbed as the person's first.
@@ -35,12 +35,6 @@ _LOCATIONS = {column.shared: (source, column.name)
               for source, db in DATABASES.items() for column in db.columns if column.shared in PSEUDONYM_KINDS}
 KIND_COLUMNS: dict[str, tuple[str, str]] = {kind: _LOCATIONS[shared] for shared, kind in PSEUDONYM_KINDS.items()}
 MAX_DRAWS = 1000  # a value that finds no free pseudonym in this many draws means the pools are too small
-
-
-def keyed_digests(key: bytes, messages: list[str]) -> np.ndarray:
-    """HMAC-SHA256 of each message as four big-endian uint64 per row."""
-    joined = b"".join(hmac.digest(key, m.encode("utf-8"), "sha256") for m in messages)
-    return np.frombuffer(joined, dtype=">u8").astype(np.uint64).reshape(-1, 4)
 
 
 def _draw(key: bytes, kinds: np.ndarray, words: np.ndarray, draw: int) -> np.ndarray:

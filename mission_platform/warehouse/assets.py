@@ -20,7 +20,8 @@ from mission_platform.metadata import frame_metadata, table_metadata
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource, WarehouseResource
 from mission_platform.retry import retry_step_on_transient_faults
-from mission_platform.settings import ConfigurationError, demo_profile_from_env, tariffs_from_env
+from mission_platform.public_demo import MoneyScale
+from mission_platform.settings import ConfigurationError, anonymisation_key, demo_profile_from_env, tariffs_from_env
 from mission_platform.warehouse import ddl, publish, queries, reporting, transform, writes
 from mission_platform.warehouse.tables import PUBLISHED, TABLE_OF_SOURCE, TABLES
 
@@ -132,6 +133,7 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
         try:
             tariffs = tariffs_from_env()
             profile = demo_profile_from_env()
+            scale = MoneyScale(key=anonymisation_key() if profile.enabled else b"", profile=profile)
         except ConfigurationError as exc:
             raise dg.Failure(description=str(exc)) from exc
         if read_manifest(lake, ANONYMISED, export_id)["public_demo"] != profile.enabled:
@@ -142,7 +144,7 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
         frames = read_frames(lake, ANONYMISED, export_id)
         tables = transform.build_core_tables(
             frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs,
-            extra_coeff=profile.extra_coeff, hotel_coeff=profile.hotel_coeff,
+            scale=scale,
         )
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected)

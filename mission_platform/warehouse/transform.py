@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mission_platform.columns import ANONYMISED, EXTRAS, HOTELS, MISSIONS, Database, conform
+from mission_platform.public_demo import OFF, MoneyScale
 from mission_platform.settings import Tariffs
 from mission_platform.warehouse.tables import TABLES
 
@@ -61,12 +62,12 @@ def build_core_tables(
     *,
     export_id: str,
     tariffs: Tariffs,
-    extra_coeff: float = 1.0,
-    hotel_coeff: float = 1.0,
+    scale: MoneyScale = OFF,
 ) -> CoreTables:
-    """The kept rows of the anonymised frames as the ``core`` tables, every business rule applied."""
-    if not extra_coeff > 0:
-        raise ValueError(f"extra_coeff must be positive, got {extra_coeff}")
+    """The kept rows of the anonymised frames as the ``core`` tables, every business rule applied.
+
+    ``scale``: the public-demo profile's money scaling (the hotel rates in the frames are already scaled).
+    """
     missions = _kept(conform(missions, ANONYMISED["missions"]))
     hotels = _kept(conform(hotels, ANONYMISED["hotels"]))
     extras = _kept(conform(extras, ANONYMISED["extras"]))
@@ -96,7 +97,7 @@ def build_core_tables(
         "logiciel": logiciel,
         "hotel": hotel,
         "extra": extra,
-        "missions": _missions_table(missions, export_id, tariffs, extra_coeff, hotel_coeff),
+        "missions": _missions_table(missions, export_id, tariffs, scale),
         "logiciel_extra": logiciel_extra,
     }
     # Text columns as pandas strings throughout, whatever built them.
@@ -227,7 +228,7 @@ def _cents(values: np.ndarray) -> np.ndarray:
 
 
 def _missions_table(
-    missions: pd.DataFrame, export_id: str, tariffs: Tariffs, extra_coeff: float, hotel_coeff: float
+    missions: pd.DataFrame, export_id: str, tariffs: Tariffs, scale: MoneyScale
 ) -> pd.DataFrame:
     missing = missions["start"].isna() | missions["end"].isna()
     if missing.any():
@@ -247,12 +248,16 @@ def _missions_table(
     h = hours.to_numpy(dtype=float)
     ot = overtime.to_numpy(dtype=float)
     rate = np.where(urgent, missions["urgent_rate"].to_numpy(dtype=float), missions["hourly_rate"].to_numpy(dtype=float))
-    pay = np.where(urgent, tariffs.extra_hourly_pay_urgent, tariffs.extra_hourly_pay)
-    # A cancelled mission earns and costs nothing, overtime included. The public-demo profile
-    # scaled the hotel rates upstream; the overtime rate is scaled here, or it could be read back.
-    total_ht = _cents(np.where(cancelled, 0.0, h * rate + ot * tariffs.overtime_rate * hotel_coeff))
+    n = len(missions)
+    pay = scale.extra(np.where(urgent, tariffs.extra_hourly_pay_urgent, tariffs.extra_hourly_pay),
+                      missions["extra_id"], missions["mission_id"])
+    overtime_pay = scale.extra(np.full(n, tariffs.extra_hourly_pay_urgent), missions["extra_id"], missions["mission_id"])
+    # The public-demo profile scaled the hotel rates upstream; the overtime rate is scaled here, or it could be read back.
+    overtime_rate = scale.hotel(np.full(n, tariffs.overtime_rate), missions["hotel_id"])
+    # A cancelled mission earns and costs nothing, overtime included.
+    total_ht = _cents(np.where(cancelled, 0.0, h * rate + ot * overtime_rate))
     total_ttc = _cents(total_ht * (1 + tariffs.vat_rate))
-    extra_salaire = _cents(np.where(cancelled, 0.0, (h * pay + ot * tariffs.extra_hourly_pay_urgent) * extra_coeff))
+    extra_salaire = _cents(np.where(cancelled, 0.0, h * pay + ot * overtime_pay))
     benefice = _cents(total_ht - extra_salaire)
 
     return _table(
