@@ -12,6 +12,7 @@ from mission_platform.notion.assets import notion_export
 from mission_platform.notion.sensors import notion_export_sensor
 from mission_platform.operations.alerts import run_failure_alert
 from mission_platform.operations.jobs import mission_platform_job
+from mission_platform.operations.pool_claims import stale_pool_claims
 from mission_platform.operations.schedules import weekly_refresh
 from mission_platform.resources import lake_from_env, warehouse_from_env
 from mission_platform.warehouse.assets import core_tables, rejected_rows, reporting_relations
@@ -31,7 +32,7 @@ defs = dg.Definitions(
     ],
     jobs=[mission_platform_job],
     schedules=[weekly_refresh],
-    sensors=[notion_export_sensor, run_failure_alert],
+    sensors=[notion_export_sensor, run_failure_alert, stale_pool_claims],
     resources={
         "lake": lake,
         "warehouse": warehouse_from_env(),
