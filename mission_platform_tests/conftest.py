@@ -188,7 +188,7 @@ def run_pipeline(export_id: str, *, lake_url: str, warehouse_url: str, instance=
     """Materialise every asset and check for one export, in process, against the given stores."""
     import dagster as dg
 
-    from mission_platform.definitions import defs
+    from mission_platform.definitions import defs, resources_from_env
     from mission_platform.lake_io import LakeParquetIOManager
     from mission_platform.partitions import exports_partitions
     from mission_platform.resources import LakeResource, WarehouseResource
@@ -198,6 +198,7 @@ def run_pipeline(export_id: str, *, lake_url: str, warehouse_url: str, instance=
         instance.add_dynamic_partitions(exports_partitions.name, [export_id])
     lake = LakeResource(url=lake_url)
     resources = {
+        **resources_from_env(),  # the secret settings (tariffs, key, public-demo profile), from the environment
         "lake": lake,
         "warehouse": WarehouseResource(url=warehouse_url),
         "parsed_io_manager": LakeParquetIOManager(lake=lake, area="parsed"),
