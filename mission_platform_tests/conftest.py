@@ -29,6 +29,18 @@ EXAMPLE_TARIFFS = {"OVERTIME_RATE": "40", "EXTRA_HOURLY_PAY": "15", "EXTRA_HOURL
 TEST_KEY = "test-anonymisation-key-0123456789abcdef"
 
 
+# The services a fixture stands for: a test using one (directly or through another fixture) gets its marker,
+# so one tier runs alone (`pytest -m postgres`, `pytest -m "not celery and not browser"`).
+MARKER_OF_FIXTURE = {"postgres_server_url": "postgres", "s3_endpoint": "s3", "celery_broker": "celery"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, marker in MARKER_OF_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch, tmp_path):
     """No test sees the developer's configuration or writes into ./data."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import psycopg
+import pytest
 
 from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, TEST_KEY, copy_export
 
@@ -63,6 +64,7 @@ def test_materialize_runs_a_selection_into_a_new_dagster_home(tmp_path, warehous
     assert bad.returncode == 2 and "matches no asset" in bad.stderr
 
 
+@pytest.mark.postgres  # the embedded one
 def test_the_demo_from_an_empty_data_folder():
     """The README's main job: embedded PostgreSQL, generated sample, every asset, a summary."""
     # As root the embedded server runs as an unprivileged user, which must reach the data folder:

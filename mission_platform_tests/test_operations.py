@@ -167,10 +167,10 @@ def test_a_warehouse_that_never_answers_fails_with_a_clear_message(monkeypatch):
 
 
 def test_the_production_instance_keeps_runs_in_postgresql(tmp_path, monkeypatch, warehouse_url):
-    """The shipped dagster.yaml: runs, events and schedules in PostgreSQL, queued runs, the warehouse pool."""
+    """The shipped deploy/dagster.yaml: runs, events and schedules in PostgreSQL, queued runs, the warehouse pool."""
     import shutil
 
-    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("DAGSTER_PG_URL", warehouse_url)
 

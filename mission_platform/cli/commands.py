@@ -50,15 +50,23 @@ class RunFailed(CliError):
 
 
 def load_dotenv_file(folder: Path) -> None:
-    """``folder/.env`` into the environment: variables already set win, blank values stay unset."""
+    """``folder/.env`` into the environment, as Dagster's commands load it: its values win over the environment's.
+
+    A blank value stays blank, which every setting reads as unset. DAGSTER_HOME there must be absolute:
+    ``dagster dev`` (under ``mission-platform ui``) reads the file again and would otherwise use a throwaway instance.
+    """
     from dotenv import dotenv_values
 
     path = folder / ".env"
     if not path.is_file():
         return
-    for name, value in dotenv_values(path).items():
-        if name not in os.environ and value is not None and value.strip():
-            os.environ[name] = value
+    values = {name: value for name, value in dotenv_values(path).items() if value is not None}
+    home = values.get("DAGSTER_HOME")
+    if home is not None and not Path(home.strip()).is_absolute():
+        raise settings.ConfigurationError(
+            f"DAGSTER_HOME in {path} is {home!r}: expected an absolute path (Dagster's commands read .env too, and use "
+            "a throwaway instance for a blank or relative one); remove the line for the default ./data/dagster")
+    os.environ.update(values)
 
 
 def prepare_instance_home() -> Path:
