@@ -85,10 +85,13 @@ class LakeResource(dg.ConfigurableResource):
             import boto3
             from botocore.config import Config
 
+            from mission_platform import settings
+
             self._client = boto3.client(
                 "s3",
-                endpoint_url=self.s3_endpoint_url,
-                region_name=self.s3_region,
+                # Unset fields fall back to the environment, so a lake built from a URL alone reaches the same S3.
+                endpoint_url=self.s3_endpoint_url or settings.s3_endpoint_url(),
+                region_name=self.s3_region or settings.s3_region(),
                 config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
                               connect_timeout=S3_CONNECT_TIMEOUT, read_timeout=S3_READ_TIMEOUT),
             )
