@@ -185,6 +185,16 @@ def only_run(instance: dg.DagsterInstance, export_id: str) -> dg.DagsterRun:
     return runs[0]
 
 
+def test_the_installed_dagster_celery_is_the_version_the_executor_was_written_against():
+    """mission_platform/celery/executor.py relies on dagster-celery internals (listed in its header): read them again
+    against a new release, then move DAGSTER_CELERY_VERSION."""
+    from importlib.metadata import version
+
+    from mission_platform.celery.executor import DAGSTER_CELERY_VERSION
+
+    assert version("dagster-celery") == DAGSTER_CELERY_VERSION
+
+
 @pytest.mark.parametrize("missing", ["MISSION_CELERY_BROKER", "MISSION_LAKE_URL", "MISSION_WAREHOUSE_URL"])
 def test_celery_without_a_shared_broker_lake_or_warehouse_is_one_clear_error(monkeypatch, missing):
     from mission_platform.executors import executor_from_env
