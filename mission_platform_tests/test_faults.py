@@ -158,3 +158,17 @@ def test_a_lake_that_cannot_be_written_fails_the_step_with_that_line(pipeline_en
     result = run_pipeline(EXAMPLE_EXPORT_ID, **pipeline_env)
     failure = step_failures(result)["anonymised_export"]
     assert failure.startswith(f"the lake: deleting {lake}/anonymised/{EXAMPLE_EXPORT_ID}/_manifest.json failed: Not a directory")
+
+
+def test_a_lake_that_cannot_take_the_parsed_frames_ends_with_that_line(pipeline_env):
+    """Written by the IO manager, outside the step's body: the command line's line is still the innermost cause."""
+    from mission_platform.cli.progress import failure_line
+
+    lake = Path(pipeline_env["lake_url"])
+    copy_export(EXAMPLE_EXPORT, lake, EXAMPLE_EXPORT_ID)
+    (lake / "parsed").write_text("not a folder")
+    result = run_pipeline(EXAMPLE_EXPORT_ID, **pipeline_env)
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.step_key == "notion_export"
+    assert failure_line(failure) == (
+        f"the lake: writing {lake}/parsed/{EXAMPLE_EXPORT_ID}/missions.parquet failed: Not a directory")

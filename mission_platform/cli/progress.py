@@ -8,6 +8,7 @@ Dagster's own event log is not printed (``--verbose`` shows it): the instance ke
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import Callable, Optional
@@ -22,11 +23,18 @@ STEP_DONE = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, Dagst
 
 
 def root_cause(error) -> str:
-    """The first line of the innermost error a SerializableErrorInfo chain carries (what a person can act on)."""
-    while error.cause is not None or error.context is not None:
+    """The first line of the first error under Dagster's wrappers ("Error occurred while executing op ..."):
+    the store's or the step's own error, which names what failed and why."""
+    while (error.cls_name or "").startswith("Dagster") and (error.cause or error.context) is not None:
         error = error.cause or error.context
     lines = (error.message or "").strip().splitlines()
-    return lines[0].strip() if lines else error.cls_name or "unknown error"
+    if not lines:
+        return error.cls_name or "unknown error"
+    # Python's "module.Class: message": the project's own errors speak for themselves, others keep their class name.
+    qualified, sep, message = lines[0].strip().partition(": ")
+    if sep and re.fullmatch(r"[\w.]+", qualified):
+        return message if qualified.startswith("mission_platform.") else f"{qualified.rsplit('.', 1)[-1]}: {message}"
+    return lines[0].strip()
 
 
 def failure_line(event) -> str:
