@@ -213,3 +213,30 @@ def test_the_command_line_reads_dotenv_from_the_current_folder(tmp_path):
     (tmp_path / ".env").write_text("DAGSTER_HOME=\n")
     result = cli(["materialize"], cwd=tmp_path, env=env)
     assert result.returncode == 2 and "DAGSTER_HOME in" in result.stderr and "absolute path" in result.stderr
+
+
+def test_a_live_line_names_the_running_step_on_a_terminal_only(tmp_path):
+    import pty
+
+    lake = tmp_path / "lake"
+    env = base_env(MISSION_LAKE_URL=str(lake), DAGSTER_HOME=str(tmp_path / "home"), MISSION_DATA_DIR=str(tmp_path / "data"),
+                   ANONYMISATION_KEY=TEST_KEY)
+    assert cli(["generate", "--export-date", "2024-09-16"], cwd=tmp_path, env=env).returncode == 0
+    master, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mission_platform.cli", "materialize", "--select", "group:notion"],
+                            cwd=tmp_path, env=env, stdout=terminal, stderr=subprocess.PIPE)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert proc.wait(300) == 0, proc.stderr.read()
+    text = shown.decode()
+    assert "\r\x1b[K" in text and "running notion_export (" in text
+    last = text.replace("\r\n", "\n").rstrip().split("\n")[-1].split("\x1b[K")[-1]
+    assert last.startswith("run ") and " succeeded in " in last and "running" not in last  # the live line was cleared

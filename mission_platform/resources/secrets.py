@@ -13,7 +13,7 @@ from typing import Optional
 import dagster as dg
 
 from mission_platform import settings
-from mission_platform.resources.warehouse import field_value
+from mission_platform.resources.fields import field_value
 
 
 class TariffsResource(dg.ConfigurableResource):

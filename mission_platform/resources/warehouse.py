@@ -17,12 +17,8 @@ import pandas as pd
 
 from mission_platform import settings
 from mission_platform.resources.embedded_postgres import embedded_postgres_url
+from mission_platform.resources.fields import field_value
 from mission_platform.retry import with_retries
-
-
-def field_value(value):
-    """A resource field's value; outside a run (the command line) an ``EnvVar`` field still holds the EnvVar."""
-    return value.get_value() if isinstance(value, dg.EnvVar) else value
 
 
 class WarehouseResource(dg.ConfigurableResource):
