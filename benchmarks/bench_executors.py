@@ -195,7 +195,7 @@ def celery_workers(env: dict[str, str], cwd: Path, count: int):
             logs.append(log)
             with open(log, "wb") as out:
                 workers.append(subprocess.Popen(
-                    [sys.executable, "-m", "celery", "-A", "mission_platform.celery_app", "worker",
+                    [sys.executable, "-m", "celery", "-A", "mission_platform.celery.worker", "worker",
                      "--hostname", f"bench{index}-{uuid.uuid4().hex[:6]}@%h", "--concurrency", "1",
                      "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
                     cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))

@@ -1,257 +1,69 @@
-"""Which engine runs the steps: Dagster's multiprocess executor by default.
+"""Which engine runs the steps: multiprocess by default, in-process, or Celery (``MISSION_EXECUTOR``).
 
-``MISSION_EXECUTOR=celery`` sends every step to Dagster's Celery executor
-(``dagster-celery``); workers run ``celery -A mission_platform.celery_app worker``
-and read the same environment, so both sides agree on the broker, the backend
-and the task options. Nothing in the assets assumes one process: steps
-exchange data only through the lake and the warehouse.
+The local executor is Dagster's ``multi_or_in_process_executor`` with one switch in its run config,
+``execution: {config: {in_process: true}}``: the command line sets it for its runs (a fresh Python
+process per step costs seconds of imports; on one machine the command line is faster running every
+step itself), the UI, the schedule and the sensor keep one process per step
+(``MISSION_MAX_CONCURRENT_STEPS`` at a time). ``MISSION_EXECUTOR=in_process`` makes in-process the
+default; ``celery`` sends every step to Celery workers (``mission_platform.celery``).
 
-A step on Celery is bounded in time (``MISSION_CELERY_STEP_TIMEOUT`` seconds
-from its submission, default 1200):
-
-- the worker kills a step that runs past it (Celery's hard time limit);
-- a worker that dies takes no message with it (late acknowledgement): the
-  broker hands the step to another worker, which runs it again;
-- a step message still queued when the time is up expires and is dropped, so
-  a failed run never publishes later;
-- the run gives up waiting for a step whose worker is gone for good (no
-  result ever comes back), revokes it, and fails the step
-  instead of waiting forever.
+A bad executor setting never stops the definitions from loading: the job falls back to the local
+executor on its defaults and its first step fails with the setting's message (``mission_platform.steps``).
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import time
-from dataclasses import dataclass
+import logging
 
 import dagster as dg
 
-from mission_platform.settings import ConfigurationError
+from mission_platform import settings
 
-EXECUTORS = ("multiprocess", "in_process", "celery")
-DEFAULT_STEP_TIMEOUT = 1200  # below RabbitMQ's consumer_timeout (30 min) for unacknowledged messages
-DEFAULT_QUEUE = "dagster"  # dagster-celery's
+IN_PROCESS_RUN_CONFIG = {"execution": {"config": {"in_process": True}}}
 
 
-def executor_from_env() -> dg.ExecutorDefinition:
-    """The executor ``MISSION_EXECUTOR`` names (default ``multiprocess``)."""
-    return executor_named(os.environ.get("MISSION_EXECUTOR", "multiprocess"))
+def _max_concurrent_or_default() -> int:
+    try:
+        return settings.max_concurrent_steps()
+    except settings.ConfigurationError:
+        return settings.DEFAULT_MAX_CONCURRENT_STEPS  # the run's first step fails with the message
+
+
+def local_executor(in_process: bool) -> dg.ExecutorDefinition:
+    """Multiprocess or in-process, chosen by the run's config (default ``in_process``)."""
+
+    def choose(config: dict) -> dict:
+        if config["in_process"]:
+            return {"in_process": {}}
+        return {"multiprocess": {"max_concurrent": _max_concurrent_or_default()}}
+
+    return dg.multi_or_in_process_executor.configured(
+        choose,
+        name="local",
+        config_schema={"in_process": dg.Field(
+            bool, default_value=in_process,
+            description="Run every step in the run's own process (the command line does); "
+            "otherwise one process per step, MISSION_MAX_CONCURRENT_STEPS at a time.")},
+    )
 
 
 def executor_named(kind: str) -> dg.ExecutorDefinition:
-    kind = kind.strip().lower()
-    if kind == "multiprocess":
-        return dg.multiprocess_executor.configured(
-            {"max_concurrent": int(os.environ.get("MISSION_MAX_CONCURRENT_STEPS", "2"))}
-        )
-    if kind == "in_process":
-        return dg.in_process_executor
     if kind == "celery":
+        from mission_platform.celery.executor import celery_executor_from_env
+
         return celery_executor_from_env()
-    raise ConfigurationError(f"MISSION_EXECUTOR={kind!r} is not one of {', '.join(EXECUTORS)}")
+    return local_executor(in_process=kind == "in_process")
 
 
-# -- Celery ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CelerySettings:
-    broker: str
-    backend: str
-    queue: str
-    step_timeout: int
+def executor_from_env() -> dg.ExecutorDefinition:
+    """The executor ``MISSION_EXECUTOR`` names (default multiprocess); ``ConfigurationError`` when it cannot be built."""
+    return executor_named(settings.executor_kind() or "multiprocess")
 
 
-def celery_settings_from_env() -> CelerySettings:
-    """The Celery configuration both the run and the workers read; a clear error when incomplete."""
-    broker = os.environ.get("MISSION_CELERY_BROKER", "").strip()
-    if not broker:
-        raise ConfigurationError(
-            "MISSION_EXECUTOR=celery needs MISSION_CELERY_BROKER, the broker every worker listens to "
-            "(e.g. amqp://USER:PASSWORD@rabbitmq:5672// or redis://redis:6379/0)"
-        )
-    if not os.environ.get("MISSION_WAREHOUSE_URL", "").strip():
-        # The embedded warehouse lives in one machine's data folder; workers elsewhere would each start their own.
-        raise ConfigurationError(
-            "MISSION_EXECUTOR=celery runs steps in worker processes that may be on other machines: "
-            "set MISSION_WAREHOUSE_URL to a PostgreSQL server they all reach (the embedded warehouse is per machine)"
-        )
-    if not os.environ.get("MISSION_LAKE_URL", "").strip():
-        # The default lake is a folder under each process's own data folder.
-        raise ConfigurationError(
-            "MISSION_EXECUTOR=celery needs MISSION_LAKE_URL: s3://bucket/prefix, or a folder every worker mounts at the same path"
-        )
-    raw_timeout = os.environ.get("MISSION_CELERY_STEP_TIMEOUT", "").strip() or str(DEFAULT_STEP_TIMEOUT)
+def job_executor() -> dg.ExecutorDefinition:
+    """``executor_from_env``, or the local executor when the setting is bad (the run then fails with its message)."""
     try:
-        step_timeout = int(raw_timeout)
-    except ValueError:
-        raise ConfigurationError(f"MISSION_CELERY_STEP_TIMEOUT must be a whole number of seconds, got {raw_timeout!r}") from None
-    if step_timeout <= 0:
-        raise ConfigurationError(f"MISSION_CELERY_STEP_TIMEOUT must be positive, got {step_timeout}")
-    backend = os.environ.get("MISSION_CELERY_BACKEND", "").strip() or "rpc://"
-    queue = os.environ.get("MISSION_CELERY_QUEUE", "").strip() or DEFAULT_QUEUE
-    return CelerySettings(broker=broker, backend=backend, queue=queue, step_timeout=step_timeout)
-
-
-def celery_task_options(queue: str, step_timeout: int) -> dict:
-    """Celery settings (``config_source``): the steps' queue, and a lost or stuck step ends within ``step_timeout``."""
-    return {
-        "task_default_queue": queue,
-        # Acknowledge a step's message only once it has run: the broker redelivers it if the worker dies.
-        "task_acks_late": True,
-        # Sent with each message: the worker kills the step's process past this.
-        "task_time_limit": step_timeout,
-        # A message not started before this (e.g. redelivered after its run gave up) is dropped, not run.
-        "task_annotations": {"execute_plan": {"expires": step_timeout}},
-        "worker_prefetch_multiplier": 1,
-    }
-
-
-class _BoundedStepResult:
-    """A step's Celery result, as dagster-celery's execution loop polls it, with two changes.
-
-    - Once the step's time is up, it is ready: dagster-celery would wait for a
-      result lost with its worker for ever (and hold the run's pool slots).
-    - A task that failed without Dagster events (timed out, worker lost) gives
-      the step's failure, as the
-      multiprocess executor does for a crashed step process. Raised instead,
-      dagster-celery stops launching steps but waits for the steps still
-      pending, which never come: the run would hang.
-    """
-
-    def __init__(self, result, executor, plan_context, step, known_state):
-        self._result = result
-        self._executor = executor
-        self._plan_context = plan_context
-        self._step = step
-        self._known_state = known_state
-        self._deadline = time.monotonic() + executor.step_timeout
-
-    def ready(self) -> bool:
-        return self._result.ready() or time.monotonic() >= self._deadline
-
-    def get(self) -> list:
-        from celery.exceptions import TaskRevokedError
-        from dagster._serdes import serialize_value
-        from dagster._utils.error import SerializableErrorInfo, serializable_error_info_from_exc_info
-
-        if self._result.ready():
-            try:
-                return self._result.get()
-            except TaskRevokedError:
-                raise  # dagster-celery reports it and abandons the step
-            except Exception:  # noqa: BLE001 - whatever failed the task fails (or retries) the step
-                error = serializable_error_info_from_exc_info(sys.exc_info())
-        else:
-            # Stop a copy that may still run somewhere, so a given-up step never publishes later.
-            self._result.revoke(terminate=True, signal="SIGKILL")
-            error = SerializableErrorInfo(
-                message=f'step "{self._step.key}" gave no result within {self._executor.step_timeout} s of being sent '
-                "to Celery (MISSION_CELERY_STEP_TIMEOUT): its worker was lost and no other worker took it over, "
-                "or it ran too long\n",
-                stack=[],
-                cls_name="StepTimeout",
-            )
-        event = self._executor.log_failure_or_retry_event_after_error(
-            self._plan_context.for_step(self._step), error, self._known_state
-        )
-        return [serialize_value(event)]
-
-    def revoke(self) -> None:
-        self._result.revoke()
-
-
-def _bounded_celery_executor_class():
-    # dagster-celery is an optional extra: imported only when the Celery executor is chosen.
-    from dagster_celery.core_execution_loop import core_celery_execution_loop
-    from dagster_celery.executor import CeleryExecutor, _submit_task
-
-    class BoundedCeleryExecutor(CeleryExecutor):
-        """dagster-celery's executor, with each step bounded by ``step_timeout`` seconds (see _BoundedStepResult)."""
-
-        def __init__(self, step_timeout: int, **kwargs):
-            super().__init__(**kwargs)
-            self.step_timeout = step_timeout
-
-        def execute(self, plan_context, execution_plan):
-            def submit(app, context, step, queue, priority, known_state):
-                result = _submit_task(app, context, step, queue, priority, known_state)
-                return _BoundedStepResult(result, self, context, step, known_state)
-
-            return core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=submit)
-
-    return BoundedCeleryExecutor
-
-
-def _build_celery_executor(config: dict):
-    from dagster._core.execution.retries import RetryMode
-
-    step_timeout = config["step_timeout_seconds"]
-    return _bounded_celery_executor_class()(
-        step_timeout=step_timeout,
-        broker=config.get("broker"),
-        backend=config.get("backend"),
-        include=config.get("include"),
-        config_source={**celery_task_options(config["queue"], step_timeout), **(config.get("config_source") or {})},
-        retries=RetryMode.from_config(config["retries"]),
-    )
-
-
-def celery_executor_definition() -> dg.ExecutorDefinition:
-    """dagster-celery's ``celery`` executor, with its own config plus ``step_timeout_seconds``."""
-    from dagster_celery.executor import CELERY_CONFIG
-
-    @dg.executor(
-        name="celery",
-        config_schema={
-            **CELERY_CONFIG,
-            "step_timeout_seconds": dg.Field(
-                dg.IntSource,
-                default_value=DEFAULT_STEP_TIMEOUT,
-                description="A step must give its result within this many seconds of being sent to Celery.",
-            ),
-            "queue": dg.Field(
-                dg.StringSource,
-                default_value=DEFAULT_QUEUE,
-                description="The Celery queue the steps go to; workers consume it (MISSION_CELERY_QUEUE on their side).",
-            ),
-        },
-        requirements=dg.multiple_process_executor_requirements(),
-    )
-    def celery(init_context: dg.InitExecutorContext):
-        return _build_celery_executor(init_context.executor_config)
-
-    return celery
-
-
-def celery_executor_from_env() -> dg.ExecutorDefinition:
-    settings = celery_settings_from_env()
-    return celery_executor_definition().configured(
-        {
-            # Resolved from the environment in each process: the broker URL may hold a password.
-            "broker": {"env": "MISSION_CELERY_BROKER"},
-            "backend": {"env": "MISSION_CELERY_BACKEND"} if os.environ.get("MISSION_CELERY_BACKEND", "").strip() else settings.backend,
-            "step_timeout_seconds": settings.step_timeout,
-            "queue": settings.queue,
-        }
-    )
-
-
-def celery_worker_app():
-    """The Celery app for workers, configured as the runs' executor is (see celery_app.py)."""
-    from dagster_celery.executor import CeleryExecutor
-    from dagster_celery.make_app import make_app
-    from kombu import Exchange, Queue
-
-    settings = celery_settings_from_env()
-    executor = CeleryExecutor.for_cli(
-        broker=settings.broker, backend=settings.backend,
-        config_source=celery_task_options(settings.queue, settings.step_timeout),
-    )
-    app = make_app(executor.app_args())
-    if settings.queue != DEFAULT_QUEUE:
-        # Consume only this queue, declared as the run's side declares a queue it does not know (Celery's
-        # missing-queue defaults, with make_app's priorities): RabbitMQ refuses a queue redeclared differently.
-        app.conf.task_queues = [Queue(settings.queue, Exchange(settings.queue, type="direct"), routing_key=settings.queue)]
-    return app
+        return executor_from_env()
+    except settings.ConfigurationError as exc:
+        logging.getLogger(__name__).warning("%s; runs will fail at their first step until it is fixed", exc)
+        return local_executor(in_process=False)

@@ -1,20 +1,31 @@
-"""How old each layer may get before the UI flags it.
+"""How old each asset may get before the UI flags it, applied to every asset where the definitions are assembled.
 
-The pipeline runs weekly: a layer older than 7 days is a warning, older than
-8 days a failure. Both are configurable for teams that refresh more often.
+The pipeline runs weekly: an asset older than 7 days is a warning, older than
+8 days a failure (``MISSION_FRESHNESS_WARN_DAYS``, ``MISSION_FRESHNESS_FAIL_DAYS``).
+A bad value never stops the definitions from loading: the defaults apply and
+every run fails at its first step with the setting's message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+from typing import Iterable
 
 import dagster as dg
 
+from mission_platform import settings
 
-def layer_freshness() -> dg.FreshnessPolicy:
-    warn = float(os.environ.get("MISSION_FRESHNESS_WARN_DAYS", "7"))
-    fail = float(os.environ.get("MISSION_FRESHNESS_FAIL_DAYS", "8"))
-    if not 0 < warn < fail:
-        raise ValueError(f"MISSION_FRESHNESS_WARN_DAYS ({warn}) must be positive and below MISSION_FRESHNESS_FAIL_DAYS ({fail})")
-    return dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=fail), warn_window=dt.timedelta(days=warn))
+
+def freshness_policy() -> dg.FreshnessPolicy:
+    try:
+        days = settings.freshness()
+    except settings.ConfigurationError:
+        days = settings.DEFAULT_FRESHNESS
+    return dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=days.fail_days),
+                                          warn_window=dt.timedelta(days=days.warn_days))
+
+
+def with_freshness(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """Every asset of ``assets`` with the freshness policy."""
+    policy = freshness_policy()
+    return list(dg.map_asset_specs(lambda spec: spec.replace_attributes(freshness_policy=policy), assets))

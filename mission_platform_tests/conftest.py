@@ -29,6 +29,18 @@ EXAMPLE_TARIFFS = {"OVERTIME_RATE": "40", "EXTRA_HOURLY_PAY": "15", "EXTRA_HOURL
 TEST_KEY = "test-anonymisation-key-0123456789abcdef"
 
 
+# The services a fixture stands for: a test using one (directly or through another fixture) gets its marker,
+# so one tier runs alone (`pytest -m postgres`, `pytest -m "not celery and not browser"`).
+MARKER_OF_FIXTURE = {"postgres_server_url": "postgres", "s3_endpoint": "s3", "celery_broker": "celery"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, marker in MARKER_OF_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch, tmp_path):
     """No test sees the developer's configuration or writes into ./data."""
@@ -188,7 +200,7 @@ def run_pipeline(export_id: str, *, lake_url: str, warehouse_url: str, instance=
     """Materialise every asset and check for one export, in process, against the given stores."""
     import dagster as dg
 
-    from mission_platform.definitions import defs
+    from mission_platform.definitions import defs, resources_from_env
     from mission_platform.lake_io import LakeParquetIOManager
     from mission_platform.partitions import exports_partitions
     from mission_platform.resources import LakeResource, WarehouseResource
@@ -198,6 +210,7 @@ def run_pipeline(export_id: str, *, lake_url: str, warehouse_url: str, instance=
         instance.add_dynamic_partitions(exports_partitions.name, [export_id])
     lake = LakeResource(url=lake_url)
     resources = {
+        **resources_from_env(),  # the secret settings (tariffs, key, public-demo profile), from the environment
         "lake": lake,
         "warehouse": WarehouseResource(url=warehouse_url),
         "parsed_io_manager": LakeParquetIOManager(lake=lake, area="parsed"),

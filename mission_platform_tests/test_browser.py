@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import psycopg
+import pytest
 
 from mission_platform.partitions import exports_partitions
 from mission_platform_tests.browser_support import (
@@ -29,6 +30,8 @@ from mission_platform_tests.browser_support import (
     write_local_instance,
 )
 from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, copy_export
+
+pytestmark = pytest.mark.browser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = REPO_ROOT / "test-output" / "browser"

@@ -2,7 +2,7 @@
 
 Each test deploys as production does (README, "Beyond one machine"): a Dagster
 instance in its own PostgreSQL database, workers started with
-``celery -A mission_platform.celery_app worker`` (each in its own process
+``celery -A mission_platform.celery.worker worker`` (each in its own process
 group, killed at the end), and runs launched by ``mission-platform materialize``
 under ``MISSION_EXECUTOR=celery``. The broker is ``MISSION_TEST_CELERY_BROKER``
 (``.ci/run`` starts RabbitMQ when it is down).
@@ -72,7 +72,7 @@ class CeleryDeployment:
         for name in names:
             with open(self.root / f"worker-{name}.log", "wb") as log:
                 started.append(subprocess.Popen(
-                    [sys.executable, "-m", "celery", "-A", "mission_platform.celery_app", "worker",
+                    [sys.executable, "-m", "celery", "-A", "mission_platform.celery.worker", "worker",
                      "--hostname", f"{name}@%h", "--concurrency", "2", "--loglevel", "INFO",
                      "--without-gossip", "--without-mingle"],
                     cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -117,11 +117,11 @@ def kill_group(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def celery_deployment(tmp_path, new_database, celery_broker, monkeypatch):
-    # The production instance (dagster.yaml at the repository's root) in a database of its own;
+    # The production instance (deploy/dagster.yaml) in a database of its own;
     # this process reads it too (DAGSTER_PG_URL).
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_PG_URL", new_database())
     # A queue of this test's own: workers of another test session on the same broker never take its steps.
     queue = f"mp-test-{uuid.uuid4().hex[:12]}"
@@ -183,6 +183,16 @@ def only_run(instance: dg.DagsterInstance, export_id: str) -> dg.DagsterRun:
     runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": export_id}))
     assert len(runs) == 1, [r.run_id for r in runs]
     return runs[0]
+
+
+def test_the_installed_dagster_celery_is_the_version_the_executor_was_written_against():
+    """mission_platform/celery/executor.py relies on dagster-celery internals (listed in its header): read them again
+    against a new release, then move DAGSTER_CELERY_VERSION."""
+    from importlib.metadata import version
+
+    from mission_platform.celery.executor import DAGSTER_CELERY_VERSION
+
+    assert version("dagster-celery") == DAGSTER_CELERY_VERSION
 
 
 @pytest.mark.parametrize("missing", ["MISSION_CELERY_BROKER", "MISSION_LAKE_URL", "MISSION_WAREHOUSE_URL"])

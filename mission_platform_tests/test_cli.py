@@ -12,8 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 import psycopg
+import pytest
 
-from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, TEST_KEY, copy_export
+from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, TEST_KEY, copy_export, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +64,7 @@ def test_materialize_runs_a_selection_into_a_new_dagster_home(tmp_path, warehous
     assert bad.returncode == 2 and "matches no asset" in bad.stderr
 
 
+@pytest.mark.postgres  # the embedded one
 def test_the_demo_from_an_empty_data_folder():
     """The README's main job: embedded PostgreSQL, generated sample, every asset, a summary."""
     # As root the embedded server runs as an unprivileged user, which must reach the data folder:
@@ -77,6 +79,10 @@ def test_the_demo_from_an_empty_data_folder():
     assert "created a demo anonymisation key" in out
     for section in ("== Warehouse ==", "== Rejected rows", "== Forecast (reporting.predictions) ==", "psql"):
         assert section in out
+    # Quiet: per-asset progress, warnings and the summary; none of Dagster's event log lines.
+    assert "DEBUG" not in out + result.stderr and " - dagster - " not in out + result.stderr
+    assert "  materialised reporting/predictions" in out and "warning: core_tables: amounts computed with" in out
+    assert "\r" not in out  # no live line when stdout is not a terminal
     key = tmp_path / "data" / "anonymisation.key"
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert key.read_text().strip() not in out  # the key is never printed
@@ -162,3 +168,75 @@ def test_materialize_backfills_several_exports_oldest_first(tmp_path, warehouse_
         assert conn.execute("SELECT DISTINCT export_id FROM core.missions").fetchall() == [("2024-04-15",)]
         exports = conn.execute("SELECT DISTINCT export_id FROM core.rejected_rows ORDER BY 1").fetchall()
     assert exports == [(EXAMPLE_EXPORT_ID,), ("2024-04-15",)]
+
+
+def test_a_warehouse_that_refuses_ends_with_its_cause_and_no_password_anywhere(tmp_path):
+    """The last line names the store, what failed and why; a password in the URL (either form) is never shown or stored."""
+    copy_export(EXAMPLE_EXPORT, tmp_path / "lake", EXAMPLE_EXPORT_ID)
+    port = free_port()  # nothing listens there
+    for url, password in ((f"postgresql://postgres@127.0.0.1:{port}/db?password=query-pa55word", "query-pa55word"),
+                          (f"postgresql://postgres:user-pa55word@127.0.0.1:{port}/db", "user-pa55word")):
+        home = tmp_path / f"home-{password}"
+        env = base_env(MISSION_LAKE_URL=str(tmp_path / "lake"), DAGSTER_HOME=str(home), MISSION_RETRY_ATTEMPTS="2",
+                       MISSION_DATA_DIR=str(tmp_path / "data"), MISSION_WAREHOUSE_URL=url, ANONYMISATION_KEY=TEST_KEY)
+        result = cli(["materialize"], cwd=tmp_path, env=env)
+        assert result.returncode == 1, result.stdout + result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: the run for export {EXAMPLE_EXPORT_ID} failed: step ")
+        assert f"connecting to the warehouse postgresql://postgres" in last and f"127.0.0.1:{port}/db" in last
+        assert "failed after 2 attempts" in last and "Connection refused" in last, last
+        assert "Exceeded max_retries" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+        assert password not in result.stdout + result.stderr
+        os.environ["DAGSTER_HOME"] = str(home)
+        try:
+            with dg.DagsterInstance.get() as instance:
+                (run,) = instance.get_runs()
+                stored = [dg.serialize_value(entry) for entry in instance.all_logs(run.run_id)]
+        finally:
+            del os.environ["DAGSTER_HOME"]
+        assert any("Connection refused" in entry for entry in stored)
+        assert not [entry for entry in stored if password in entry]
+
+
+def test_the_command_line_reads_dotenv_from_the_current_folder(tmp_path):
+    copy_export(EXAMPLE_EXPORT, tmp_path / "lake", EXAMPLE_EXPORT_ID)
+    (tmp_path / ".env").write_text(f"MISSION_LAKE_URL={tmp_path / 'lake'}\nMISSION_EXECUTOR=\nOVERTIME_RATE=\n"
+                                   "MISSION_FRESHNESS_WARN_DAYS=abc\n")
+    env = base_env(DAGSTER_HOME=str(tmp_path / "home"), MISSION_DATA_DIR=str(tmp_path / "data"))
+    result = cli(["materialize", "--export", "2099-01-01"], cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: MISSION_FRESHNESS_WARN_DAYS is 'abc'")  # read from .env, checked first
+    (tmp_path / ".env").write_text(f"MISSION_LAKE_URL={tmp_path / 'lake'}\nMISSION_EXECUTOR=\nOVERTIME_RATE=\n")
+    result = cli(["materialize", "--export", "2099-01-01"], cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert f"is not in the lake at {tmp_path / 'lake'}" in result.stderr and EXAMPLE_EXPORT_ID in result.stderr
+    (tmp_path / ".env").write_text("DAGSTER_HOME=\n")
+    result = cli(["materialize"], cwd=tmp_path, env=env)
+    assert result.returncode == 2 and "DAGSTER_HOME in" in result.stderr and "absolute path" in result.stderr
+
+
+def test_a_live_line_names_the_running_step_on_a_terminal_only(tmp_path):
+    import pty
+
+    lake = tmp_path / "lake"
+    env = base_env(MISSION_LAKE_URL=str(lake), DAGSTER_HOME=str(tmp_path / "home"), MISSION_DATA_DIR=str(tmp_path / "data"),
+                   ANONYMISATION_KEY=TEST_KEY)
+    assert cli(["generate", "--export-date", "2024-09-16"], cwd=tmp_path, env=env).returncode == 0
+    master, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mission_platform.cli", "materialize", "--select", "group:notion"],
+                            cwd=tmp_path, env=env, stdout=terminal, stderr=subprocess.PIPE)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert proc.wait(300) == 0, proc.stderr.read()
+    text = shown.decode()
+    assert "\r\x1b[K" in text and "running notion_export (" in text
+    last = text.replace("\r\n", "\n").rstrip().split("\n")[-1].split("\x1b[K")[-1]
+    assert last.startswith("run ") and " succeeded in " in last and "running" not in last  # the live line was cleared

@@ -27,7 +27,7 @@ def tick(instance, lake, cursor):
     return result, result.cursor
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 def lake(request):
     request.getfixturevalue("local_lake_url" if request.param == "local" else "s3_lake_url")
     return lake_from_env()

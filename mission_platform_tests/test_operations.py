@@ -49,6 +49,24 @@ def test_every_layer_is_in_the_graph_with_its_group():
         assert graph.get(dg.AssetKey.from_user_string(key)).freshness_policy is not None, key
 
 
+def test_every_asset_has_the_freshness_policy_applied_once_where_the_definitions_are_assembled(monkeypatch):
+    graph = defs.resolve_asset_graph()
+    keys = list(graph.get_all_asset_keys())
+    assert len(keys) == 30
+    policies = {key.to_user_string(): graph.get(key).freshness_policy for key in keys}
+    assert [key for key, policy in policies.items() if policy is None] == []
+    assert len({(p.warn_window, p.fail_window) for p in policies.values()}) == 1
+    assert policies["rejected_rows"].fail_window.to_timedelta() == dt.timedelta(days=8)
+    assert policies["reporting/predictions"].warn_window.to_timedelta() == dt.timedelta(days=7)
+    # Once: no asset module sets its own.
+    for module in (ROOT / "mission_platform").glob("*/assets.py"):
+        assert "freshness" not in module.read_text(), module
+    from mission_platform.freshness import freshness_policy
+
+    monkeypatch.setenv("MISSION_FRESHNESS_WARN_DAYS", "1,5")
+    assert freshness_policy().warn_window.to_timedelta() == dt.timedelta(days=1.5)
+
+
 def test_the_weekly_schedule_runs_the_most_recent_export():
     moment = dt.datetime(2024, 4, 15, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     with dg.instance_for_test() as instance:
@@ -167,10 +185,10 @@ def test_a_warehouse_that_never_answers_fails_with_a_clear_message(monkeypatch):
 
 
 def test_the_production_instance_keeps_runs_in_postgresql(tmp_path, monkeypatch, warehouse_url):
-    """The shipped dagster.yaml: runs, events and schedules in PostgreSQL, queued runs, the warehouse pool."""
+    """The shipped deploy/dagster.yaml: runs, events and schedules in PostgreSQL, queued runs, the warehouse pool."""
     import shutil
 
-    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("DAGSTER_PG_URL", warehouse_url)
 

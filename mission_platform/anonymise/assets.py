@@ -14,15 +14,12 @@ import pandas as pd
 
 from mission_platform.anonymise import LeakChecker, anonymise_export
 from mission_platform.asset_keys import ANONYMISED_ASSETS, NOTION_ASSETS
-from mission_platform.columns import SOURCES
-from mission_platform.freshness import layer_freshness
 from mission_platform.lake_io import write_manifest
 from mission_platform.lake_layout import ANONYMISED, frame_key, manifest_key
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
-from mission_platform.resources import LakeResource
-from mission_platform.retry import retry_step_on_transient_faults
-from mission_platform.settings import ConfigurationError, anonymisation_key, demo_profile_from_env
+from mission_platform.resources import AnonymisationResource, LakeResource
+from mission_platform.steps import step_guard
 
 
 def leak_metadata(report) -> dict[str, object]:
@@ -47,7 +44,6 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
             group_name="anonymised",
             kinds={"pandas", "parquet"},
             deps=[NOTION_ASSETS[source]],
-            freshness_policy=layer_freshness(),
             description=f"{source.capitalize()} of one export with stable keyed pseudonyms and contact details removed: "
             "the shareable data set.",
             metadata={"lake_path": frame_key(ANONYMISED, "<export_id>", source)},
@@ -75,17 +71,15 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
 def anonymised_export(
     context: dg.AssetExecutionContext,
     lake: LakeResource,
+    anonymisation: AnonymisationResource,
     notion_missions: pd.DataFrame,
     notion_hotels: pd.DataFrame,
     notion_extras: pd.DataFrame,
 ):
-    with retry_step_on_transient_faults():
+    with step_guard(anonymisation):
         export_id = context.partition_key
-        try:
-            key = anonymisation_key()
-            profile = demo_profile_from_env()
-        except ConfigurationError as exc:
-            raise dg.Failure(description=str(exc)) from exc
+        key = anonymisation.anonymisation_key()
+        profile = anonymisation.profile()
         raw = {"missions": notion_missions, "hotels": notion_hotels, "extras": notion_extras}
         result = anonymise_export(notion_missions, notion_hotels, notion_extras, key=key, profile=profile)
         frames = {"missions": result.missions, "hotels": result.hotels, "extras": result.extras}

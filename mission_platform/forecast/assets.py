@@ -20,11 +20,10 @@ from mission_platform.forecast import (
     realised_errors,
     weekly_series,
 )
-from mission_platform.freshness import layer_freshness
 from mission_platform.charts import forecast_chart, league_chart, png
 from mission_platform.metadata import chart, table_metadata, table_preview
-from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.resources import WarehouseResource
+from mission_platform.steps import step_guard
 from mission_platform.warehouse.tables import TABLES
 
 HORIZON = 4
@@ -71,13 +70,12 @@ def _read_weekly(warehouse: WarehouseResource) -> tuple[pd.Series, pd.DataFrame]
     kinds={"pandas", "postgres"},
     deps=["missions"],
     pool="warehouse",
-    freshness_policy=layer_freshness(),
     description="core.weekly_missions: non-cancelled missions per ISO week (Monday start), completed weeks only, "
     "plus what is already booked for the next 4 weeks.",
     metadata={"dagster/table_name": "core.weekly_missions"},
 )
 def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with retry_step_on_transient_faults():
+    with step_guard(warehouse):
         export_id, export_date = _published(warehouse)
         series = weekly_series(_published_missions(warehouse), export_date, horizon=HORIZON)
         warehouse.replace_table("weekly_missions", series.table.assign(export_id=export_id))
@@ -100,7 +98,6 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"gluonts", "postgres"},
     deps=[weekly_missions],
     pool="warehouse",
-    freshness_policy=layer_freshness(),
     description="core.mission_forecast: the 4-week NPTS forecast (mean, p10, p50, p90) and the extras it takes, kept per as-of week.",
     metadata={"dagster/table_name": "core.mission_forecast"},
     check_specs=[dg.AssetCheckSpec("forecast_sane", asset="mission_forecast", blocking=True,
@@ -108,7 +105,7 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
                                    "p10 ≤ p50 ≤ p90; checked before the forecast is stored.")],
 )
 def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with retry_step_on_transient_faults():
+    with step_guard(warehouse):
         export_id, export_date = _published(warehouse)
         history, future = _read_weekly(warehouse)
         try:
@@ -153,13 +150,12 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     kinds={"gluonts", "postgres"},
     deps=[weekly_missions, mission_forecast],
     pool="warehouse",
-    freshness_policy=layer_freshness(),
     description="core.forecast_backtest: every model compared by rolling-origin backtest (up to 12 origins, 4 weeks ahead); "
     "and the realised error of past production forecasts.",
     metadata={"dagster/table_name": "core.forecast_backtest"},
 )
 def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with retry_step_on_transient_faults():
+    with step_guard(warehouse):
         export_id, export_date = _published(warehouse)
         history, _ = _read_weekly(warehouse)
         try:

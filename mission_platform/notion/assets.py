@@ -7,13 +7,12 @@ resolved against the hotel and extra files of the same export.
 
 import dagster as dg
 
-from mission_platform.freshness import layer_freshness
 from mission_platform.lake_layout import export_prefix
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.notion import ExportError, read_export
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource
-from mission_platform.retry import retry_step_on_transient_faults
+from mission_platform.steps import step_guard
 
 
 def read_export_files(lake: LakeResource, export_id: str) -> dict[str, bytes]:
@@ -31,7 +30,6 @@ def read_export_files(lake: LakeResource, export_id: str) -> dict[str, bytes]:
             group_name="notion",
             io_manager_key="parsed_io_manager",
             kinds={"pandas", "parquet"},
-            freshness_policy=layer_freshness(),
             description=description,
         )
         for name, description in {
@@ -44,7 +42,7 @@ def read_export_files(lake: LakeResource, export_id: str) -> dict[str, bytes]:
 )
 def notion_export(context: dg.AssetExecutionContext, lake: LakeResource):
     """Read ``raw/notion/<export_id>/`` (three CSVs or the Notion zip) into typed frames."""
-    with retry_step_on_transient_faults():
+    with step_guard():
         export_id = context.partition_key
         try:
             parsed = read_export(read_export_files(lake, export_id), export_id)

@@ -1,11 +1,10 @@
 """A failed run is reported: to a webhook when MISSION_ALERT_WEBHOOK_URL is set, to the log otherwise."""
 
 
-import os
-
 import dagster as dg
 import requests
 
+from mission_platform import settings
 from mission_platform.retry import with_retries
 
 
@@ -27,7 +26,7 @@ def failure_message(context: dg.RunFailureSensorContext) -> dict[str, str]:
 )
 def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
     message = failure_message(context)
-    url = os.environ.get("MISSION_ALERT_WEBHOOK_URL")
+    url = settings.alert_webhook_url()
     if not url:
         context.log.error(message["text"])
         return
@@ -35,4 +34,4 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
     def post() -> None:
         requests.post(url, json=message, timeout=10).raise_for_status()
 
-    with_retries(post, "posting the failure alert")
+    with_retries(post, f"posting the failure alert to {settings.describe_url(url)}")

@@ -6,11 +6,11 @@ everything from its raw files to the reporting views.
 
 import dagster as dg
 
-from mission_platform.executors import executor_from_env
+from mission_platform.executors import job_executor
 
 mission_platform_job = dg.define_asset_job(
     name="mission_platform_job",
     selection=dg.AssetSelection.all(),
     description="Raw export -> anonymised frames -> warehouse -> weekly series and forecast -> reporting views.",
-    executor_def=executor_from_env(),
+    executor_def=job_executor(),
 )

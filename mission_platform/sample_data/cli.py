@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 
+from mission_platform import settings
 from mission_platform.resources import LakeResource, lake_from_env
 from mission_platform.lake_layout import export_prefix
 from mission_platform.sample_data.generator import build_export, write_export
@@ -44,7 +44,7 @@ def generate_command(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help or a usage error, already printed by argparse
         return int(exc.code or 0)
-    lake = (LakeResource(url=args.out, s3_endpoint_url=os.environ.get("MISSION_S3_ENDPOINT_URL") or None)
+    lake = (LakeResource(url=args.out, s3_endpoint_url=settings.s3_endpoint_url(), s3_region=settings.s3_region())
             if args.out else lake_from_env())
     try:
         generated = build_export(

@@ -6,22 +6,18 @@ in Dagster means last added, and an older export re-uploaded or rerun later
 must never roll the warehouse back.
 """
 
-import os
-
 import dagster as dg
 import pandas as pd
 
 from mission_platform.asset_keys import ANONYMISED_ASSETS
 from mission_platform.columns import reason_kind
-from mission_platform.freshness import layer_freshness
 from mission_platform.lake_io import complete_exports, read_frames, read_manifest
 from mission_platform.lake_layout import ANONYMISED, PARSED, frame_key
-from mission_platform.metadata import frame_metadata, table_metadata
+from mission_platform.metadata import table_metadata
 from mission_platform.partitions import exports_partitions
-from mission_platform.resources import LakeResource, WarehouseResource
-from mission_platform.retry import retry_step_on_transient_faults
 from mission_platform.public_demo import MoneyScale
-from mission_platform.settings import ConfigurationError, anonymisation_key, demo_profile_from_env, tariffs_from_env
+from mission_platform.resources import AnonymisationResource, LakeResource, TariffsResource, WarehouseResource
+from mission_platform.steps import step_guard
 from mission_platform.warehouse import ddl, publish, queries, reporting, transform, writes
 from mission_platform.warehouse.tables import PUBLISHED, TABLE_OF_SOURCE, TABLES
 
@@ -32,10 +28,6 @@ def _latest_anonymised(lake: LakeResource) -> str:
         raise dg.Failure(description=f"no anonymised export in the lake ({lake.location(ANONYMISED)}): "
                          "materialise the anonymised assets first")
     return exports[-1]
-
-
-def max_drop_share() -> float:
-    return float(os.environ.get("MISSION_MAX_ROW_DROP_SHARE", "0.2"))
 
 
 def _check_specs() -> list[dg.AssetCheckSpec]:
@@ -63,7 +55,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def published_state_checks(lake: LakeResource, conn, export_id: str):
+def published_state_checks(lake: LakeResource, conn, export_id: str, *, public_demo: bool, max_drop_share: float):
     """The checks on what is now published: keys, relations, conservation per file, row-count drop."""
     for table in PUBLISHED:
         duplicates = int(queries.duplicate_keys(conn, table))
@@ -77,13 +69,12 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
     read = {s: lake.read_parquet_row_count(frame_key(PARSED, export_id, s)) for s in TABLE_OF_SOURCE}
     anonymised = {s: lake.read_parquet_row_count(frame_key(ANONYMISED, export_id, s)) for s in TABLE_OF_SOURCE}
     report = queries.conservation(conn, export_id, anonymised).set_index("source")
-    demo = demo_profile_from_env().enabled
     for source, table in TABLE_OF_SOURCE.items():
         row = report.loc[source]
         sampled_out = read[source] - anonymised[source]
         yield dg.AssetCheckResult(
             asset_key=table, check_name="nothing_lost",
-            passed=bool(pd.notna(row["ok"]) and row["ok"]) and (sampled_out == 0 or demo),
+            passed=bool(pd.notna(row["ok"]) and row["ok"]) and (sampled_out == 0 or public_demo),
             metadata={
                 "export_id": dg.MetadataValue.text(export_id),
                 "rows_read": dg.MetadataValue.int(int(read[source])),
@@ -93,7 +84,7 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
             },
         )
     previous, current = queries.last_two_publishes(conn)
-    dropped = queries.row_count_drop(previous, current, max_drop_share()) if previous else []
+    dropped = queries.row_count_drop(previous, current, max_drop_share) if previous else []
     yield dg.AssetCheckResult(
         asset_key="missions", check_name="row_counts_not_collapsing", passed=not dropped,
         severity=dg.AssetCheckSeverity.WARN,
@@ -101,7 +92,7 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
             "tables_dropped": dg.MetadataValue.json(dropped),
             "previous": dg.MetadataValue.json(previous or {}),
             "current": dg.MetadataValue.json(current or {}),
-            "max_drop_share": dg.MetadataValue.float(max_drop_share()),
+            "max_drop_share": dg.MetadataValue.float(max_drop_share),
         },
     )
 
@@ -114,7 +105,6 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
             kinds={"postgres"},
             description=f"core.{table}: the most recent export, published atomically.",
             deps=[dg.AssetDep(asset, partition_mapping=dg.LastPartitionMapping()) for asset in ANONYMISED_ASSETS.values()],
-            freshness_policy=layer_freshness(),
             metadata={"dagster/table_name": f"core.{table}"},
         )
         for table in PUBLISHED
@@ -122,20 +112,18 @@ def published_state_checks(lake: LakeResource, conn, export_id: str):
     check_specs=_check_specs(),
     pool="warehouse",
 )
-def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource):
+def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource,
+                tariffs: TariffsResource, anonymisation: AnonymisationResource):
     """Transform the newest anonymised export into the core tables, COPY them into staging, publish in one transaction.
 
     The export's rejected rows are replaced in the same transaction, so the
     published state always adds up; the checks then read what was published.
     """
-    with retry_step_on_transient_faults():
+    with step_guard(warehouse, tariffs, anonymisation):
+        # Every setting is read before anything is published.
+        rates, profile, max_drop_share = tariffs.tariffs(), anonymisation.profile(), warehouse.row_drop_share()
         export_id = _latest_anonymised(lake)
-        try:
-            tariffs = tariffs_from_env()
-            profile = demo_profile_from_env()
-            scale = MoneyScale(key=anonymisation_key() if profile.enabled else b"", profile=profile)
-        except ConfigurationError as exc:
-            raise dg.Failure(description=str(exc)) from exc
+        scale = MoneyScale(key=anonymisation.anonymisation_key() if profile.enabled else b"", profile=profile)
         if read_manifest(lake, ANONYMISED, export_id)["public_demo"] != profile.enabled:
             raise dg.Failure(description=(
                 f"export {export_id} was anonymised with the public-demo profile "
@@ -143,12 +131,11 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
                 f"rerun the anonymised assets for {export_id} before publishing"))
         frames = read_frames(lake, ANONYMISED, export_id)
         tables = transform.build_core_tables(
-            frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=tariffs,
-            scale=scale,
+            frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=rates, scale=scale,
         )
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected)
-        if tariffs.is_sample:
+        if rates.is_sample:
             context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, "
                                 "EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
         for table in PUBLISHED:
@@ -158,11 +145,12 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
                     TABLES[table], len(getattr(tables, table)),
                     export_id=dg.MetadataValue.text(export_id),
                     published=dg.MetadataValue.bool(result.published),
-                    sample_tariffs=dg.MetadataValue.bool(tariffs.is_sample),
+                    sample_tariffs=dg.MetadataValue.bool(rates.is_sample),
                 ),
             )
         with warehouse.connect() as conn:
-            yield from published_state_checks(lake, conn, queries.published_export(conn))
+            yield from published_state_checks(lake, conn, queries.published_export(conn), public_demo=profile.enabled,
+                                              max_drop_share=max_drop_share)
 
 
 @dg.asset(
@@ -175,7 +163,7 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
     metadata={"dagster/table_name": "core.rejected_rows"},
 )
 def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with retry_step_on_transient_faults():
+    with step_guard(warehouse):
         export_id = context.partition_key
         frames = read_frames(lake, ANONYMISED, export_id)
         rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
@@ -213,10 +201,10 @@ def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehou
 )
 def reporting_relations(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """(Re)create the reporting views and the read-only role, then count what each relation shows."""
-    with retry_step_on_transient_faults():
+    with step_guard(warehouse):
         with warehouse.connect() as conn:
             ddl.ensure_schema(conn)
-            reporting.ensure_reader_role(conn, password=os.environ.get("LOOKER_READER_PASSWORD") or None)
+            reporting.ensure_reader_role(conn, password=warehouse.reader_password())
         columns = warehouse.query_frame(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = 'reporting' ORDER BY table_name, ordinal_position"

@@ -1,8 +1,9 @@
 """The ``mission-platform`` command: generate, demo, materialize, ui.
 
-Every command shares one Dagster instance (``DAGSTER_HOME``, default
-``./data/dagster``), so what the command line runs shows in the UI. Errors are
-one clear line plus a hint, with a non-zero exit code.
+Every command reads ``.env`` from the current folder (as Dagster does; the environment wins, blank lines
+are unset), checks every setting before it writes anything, and shares one Dagster instance
+(``DAGSTER_HOME``, default ``./data/dagster``), so what the command line runs shows in the UI. Errors
+are one clear line with a non-zero exit code: 2 for bad input or configuration, 1 for a failed run.
 """
 
 from __future__ import annotations
@@ -14,19 +15,12 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from mission_platform import settings
 
-LOCAL_INSTANCE_YAML = """\
-# Local instance written by `mission-platform` (storage stays Dagster's own, under this folder).
-# One warehouse writer at a time: the `warehouse` pool admits one step.
-concurrency:
-  pools:
-    default_limit: 1
-telemetry:
-  enabled: false
-"""
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class CliError(Exception):
@@ -45,17 +39,31 @@ class RunFailed(CliError):
     exit_code = EXIT_FAILED
 
 
-def prepare_instance_home() -> Path:
-    """``DAGSTER_HOME`` (default ``./data/dagster``), created with a local dagster.yaml when missing."""
-    from mission_platform.settings import data_dir
+def load_dotenv_file(folder: Path) -> None:
+    """``folder/.env`` into the environment, as Dagster's commands load it: its values win over the environment's.
 
-    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster").expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(LOCAL_INSTANCE_YAML)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
+    A blank value stays blank, which every setting reads as unset. DAGSTER_HOME there must be absolute:
+    ``dagster dev`` (under ``mission-platform ui``) reads the file again and would otherwise use a throwaway instance.
+    """
+    from dotenv import dotenv_values
+
+    path = folder / ".env"
+    if not path.is_file():
+        return
+    values = {name: value for name, value in dotenv_values(path).items() if value is not None}
+    home = values.get("DAGSTER_HOME")
+    if home is not None and not Path(home.strip()).is_absolute():
+        raise settings.ConfigurationError(
+            f"DAGSTER_HOME in {path} is {home!r}: expected an absolute path (Dagster's commands read .env too, and use "
+            "a throwaway instance for a blank or relative one); remove the line for the default ./data/dagster")
+    os.environ.update(values)
+
+
+def prepare_instance_home() -> Path:
+    """``DAGSTER_HOME`` (default ``./data/dagster``), created once, whole, when missing (see instance_home)."""
+    from mission_platform import instance_home
+
+    return instance_home.prepare(settings.dagster_home())
 
 
 def _say(message: str = "") -> None:
@@ -92,7 +100,8 @@ def choose_export(lake, requested: str | None) -> str:
     return exports[-1]
 
 
-def resolve_selection(selection: str | None):
+def resolve_selection(selection: str | None, *, say=_say):
+    """The asset keys of a Dagster selection, each multi-asset taken whole (its assets are computed in one step)."""
     import dagster as dg
 
     from mission_platform.definitions import defs
@@ -101,26 +110,52 @@ def resolve_selection(selection: str | None):
     if not selection:
         return sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
     try:
-        keys = dg.AssetSelection.from_string(selection).resolve(graph)
+        keys = set(dg.AssetSelection.from_string(selection).resolve(graph))
     except Exception as exc:  # noqa: BLE001 - any parse/resolution problem is the user's input
         raise CliError(f"--select {selection!r} is not a valid asset selection: {exc}",
                        "examples: 'group:warehouse', 'key:missions', 'key:notion_missions+'") from None
     if not keys:
         raise CliError(f"--select {selection!r} matches no asset", "run `dagster asset list -w workspace.yaml` to see the keys")
-    return sorted(keys, key=lambda k: k.to_user_string())
+    whole = set(keys)
+    for key in keys:
+        assets_def = graph.assets_def_for_key(key)
+        if not assets_def.can_subset:
+            whole |= set(assets_def.keys)
+    added = sorted(k.to_user_string() for k in whole - keys)
+    if added:
+        say(f"the selection also takes {', '.join(added)}: computed in the same step as what it selects")
+    return sorted(whole, key=lambda k: k.to_user_string())
 
 
-def run_graph(export_id: str, selection: str | None = None, *, progress=_say) -> bool:
+def run_config(verbose: bool) -> dict:
+    """Steps in this process (unless MISSION_EXECUTOR says otherwise); Dagster's console log only with --verbose."""
+    from mission_platform.executors import IN_PROCESS_RUN_CONFIG
+
+    config: dict = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}}
+    # A fresh Python process per step costs seconds of imports: on one machine the command line runs them itself.
+    if settings.executor_kind() in (None, "in_process"):
+        config.update(IN_PROCESS_RUN_CONFIG)
+    return config
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    ok: bool
+    failures: list[str] = field(default_factory=list)
+
+
+def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = False, progress=_say) -> RunOutcome:
     """Materialise the selection for one export, recording the run in the shared instance.
 
-    Returns True only when every selected asset materialised and no blocking check failed.
+    ``ok`` only when every selected asset materialised and no blocking check failed.
     """
     import dagster as dg
-    from dagster._core.events import DagsterEventType
 
+    from mission_platform.cli.progress import RunProgress
     from mission_platform.partitions import exports_partitions
 
-    keys = resolve_selection(selection)
+    keys = resolve_selection(selection, say=progress)
     instance = dg.DagsterInstance.get()
     if not instance.has_dynamic_partition(exports_partitions.name, export_id):
         instance.add_dynamic_partitions(exports_partitions.name, [export_id])
@@ -133,82 +168,51 @@ def run_graph(export_id: str, selection: str | None = None, *, progress=_say) ->
     def execute() -> None:
         try:
             outcome["result"] = dg.execute_job(
-                dg.reconstructable(_mission_job), instance=dg.DagsterInstance.get(), tags=tags, asset_selection=keys
+                dg.reconstructable(_mission_job), instance=dg.DagsterInstance.get(), tags=tags, asset_selection=keys,
+                run_config=run_config(verbose),
             )
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             outcome["error"] = exc
 
     worker = threading.Thread(target=execute, daemon=True)
-    worker.start()
-    watched = {
-        DagsterEventType.ASSET_MATERIALIZATION,
-        DagsterEventType.ASSET_CHECK_EVALUATION,
-        DagsterEventType.STEP_FAILURE,
-        DagsterEventType.STEP_UP_FOR_RETRY,
-    }
-    seen = 0
-    run_id = None
-    materialised: set = set()
-    failed_checks: list[str] = []
     started = time.monotonic()
+    worker.start()
+    reporter = None
     while True:
         alive = worker.is_alive()
-        if run_id is None:
+        if reporter is None:
             runs = instance.get_runs(filters=dg.RunsFilter(tags={"mission_platform/cli_run": token}), limit=1)
-            run_id = runs[0].run_id if runs else None
-            if run_id:
-                progress(f"run {run_id} for export {export_id}: {len(keys)} assets")
-        if run_id:
-            events = instance.all_logs(run_id, of_type=watched)
-            for record in events[seen:]:
-                event = record.dagster_event
-                elapsed = f"{time.monotonic() - started:6.1f}s"
-                if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                    key = event.asset_key
-                    materialised.add(key)
-                    rows = event.materialization.metadata.get("dagster/row_count")
-                    rows_text = f" ({rows.value:,} rows)" if rows is not None else ""
-                    progress(f"  {elapsed}  materialised {key.to_user_string()}{rows_text}")
-                elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-                    evaluation = event.event_specific_data
-                    name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-                    if not evaluation.passed:
-                        severity = evaluation.severity.value if evaluation.severity else "ERROR"
-                        if severity == "ERROR":
-                            failed_checks.append(name)
-                        progress(f"  {elapsed}  check {name} FAILED ({severity.lower()})")
-                elif event.event_type == DagsterEventType.STEP_FAILURE:
-                    progress(f"  {elapsed}  step {event.step_key} failed: {_failure_line(event)}")
-                else:
-                    progress(f"  {elapsed}  step {event.step_key} will be retried")
-            seen = len(events)
+            if runs:
+                progress(f"run {runs[0].run_id} for export {export_id}: {len(keys)} assets")
+                reporter = RunProgress(instance, runs[0].run_id, say=progress, started=started)
+        if reporter is not None:
+            reporter.poll()
         if not alive:
             break
         time.sleep(0.5)
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     result = outcome["result"]
-    missing = [k.to_user_string() for k in keys if k not in materialised]
-    ok = result.success and not missing and not failed_checks
+    reporter.finish()
+    missing = [k.to_user_string() for k in keys if k not in reporter.materialised]
+    ok = result.success and not missing and not reporter.failed_checks
     if missing and result.success:
         progress(f"not materialised: {', '.join(missing)}")
+    failures = reporter.failures + [f"blocking check {name} failed" for name in reporter.failed_checks]
     progress(f"run {result.run_id} {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s")
-    return ok
-
-
-def _failure_line(event) -> str:
-    error = event.step_failure_data.error if event.step_failure_data else None
-    if error is None:
-        return "see the run log"
-    # A dagster.Failure carries our one-line description; other errors show their message.
-    description = event.step_failure_data.user_failure_data.description if event.step_failure_data.user_failure_data else None
-    return (description or error.message).strip().splitlines()[0]
+    return RunOutcome(run_id=result.run_id, ok=ok, failures=failures)
 
 
 def _mission_job():
     from mission_platform.definitions import defs
 
     return defs.resolve_job_def("mission_platform_job")
+
+
+def _failed(what: str, outcomes: list[RunOutcome]) -> RunFailed:
+    """One line ending with the cause: the first failure of each failed run."""
+    causes = "; ".join(o.failures[0] if o.failures else f"run {o.run_id}: see its log in the UI" for o in outcomes)
+    return RunFailed(f"{what} failed: {causes}")
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -219,25 +223,18 @@ def cmd_generate(argv: list[str]) -> int:
     return generate_command(argv)
 
 
-def prepare_cli_run() -> Path:
-    """The instance home, and steps run inside this process unless MISSION_EXECUTOR says otherwise.
-
-    A fresh Python process per step costs seconds of imports each; on one
-    machine the command line is faster running every step itself.
-    """
-    os.environ.setdefault("MISSION_EXECUTOR", "in_process")
-    return prepare_instance_home()
+def _ensure_demo_key() -> None:
+    created = settings.ensure_demo_key()
+    if created:
+        _say(f"created a demo anonymisation key at {created} (owner-only); set ANONYMISATION_KEY in production")
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     """One export, several (``--export`` repeated: a backfill, oldest first) or every export in the lake (``--all``)."""
     from mission_platform.resources import lake_from_env, warehouse_from_env
-    from mission_platform.settings import ensure_demo_key
 
-    prepare_cli_run()
-    created = ensure_demo_key()
-    if created:
-        _say(f"created a demo anonymisation key at {created} (owner-only); set ANONYMISATION_KEY in production")
+    prepare_instance_home()
+    _ensure_demo_key()
     lake = lake_from_env()
     if args.all:
         exports = lake_exports(lake) or [choose_export(lake, None)]
@@ -245,24 +242,22 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         exports = sorted({choose_export(lake, e) for e in args.export or [None]})
     warehouse = warehouse_from_env()
     warehouse.dsn()  # hold the embedded server (if any) for the whole run
-    failed = [export_id for export_id in exports if not run_graph(export_id, args.select)]
+    outcomes = {export_id: run_graph(export_id, args.select, verbose=args.verbose) for export_id in exports}
+    failed = {export_id: o for export_id, o in outcomes.items() if not o.ok}
     if failed:
-        raise RunFailed(f"the run for export {', '.join(failed)} failed",
-                        "the lines above name the failed step; the UI has its log")
+        raise _failed(f"the run for export {', '.join(failed)}", list(failed.values()))
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from mission_platform.cli.summary import summary
     from mission_platform.lake_layout import RAW_PREFIX, export_prefix
     from mission_platform.resources import lake_from_env, warehouse_from_env
-    from mission_platform.settings import ensure_demo_key, is_production
 
-    if is_production():
+    if settings.is_production():
         raise CliError("`demo` runs on the embedded defaults; MISSION_ENV=production is set", "use `mission-platform materialize`")
-    home = prepare_cli_run()
-    created = ensure_demo_key()
-    if created:
-        _say(f"created a demo anonymisation key at {created} (owner-only); set ANONYMISATION_KEY in production")
+    home = prepare_instance_home()
+    _ensure_demo_key()
     lake = lake_from_env()
     if not lake.list(RAW_PREFIX):
         from mission_platform.sample_data import build_export, write_export
@@ -275,9 +270,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     warehouse = warehouse_from_env()
     _say(f"warehouse: {warehouse.describe()}")
     started = time.monotonic()
-    ok = run_graph(export_id)
-    if not ok:
-        raise RunFailed(f"the demo run for export {export_id} failed", "open `mission-platform ui` to see the run's log")
+    outcome = run_graph(export_id, verbose=args.verbose)
+    if not outcome.ok:
+        raise _failed(f"the demo run for export {export_id}", [outcome])
     _say()
     _say(summary(warehouse, home))
     _say(f"demo finished in {time.monotonic() - started:.0f}s")
@@ -290,47 +285,13 @@ def _today():
     return dt.date.today()
 
 
-def summary(warehouse, home: Path) -> str:
-    from mission_platform.warehouse.queries import table_counts
-
-    lines = ["== Warehouse =="]
-    with warehouse.connect() as conn:
-        counts = table_counts(conn)
-    for table, count in counts.items():
-        lines.append(f"  core.{table:<18} {count:>10,} rows")
-    rejected = warehouse.query_frame(
-        # Counted by kind: the part of a reason before ':' (the rest names a record or a value).
-        "SELECT source, split_part(reason, ':', 1) AS reason, count(*) AS n FROM core.rejected_rows "
-        "WHERE export_id = (SELECT export_id FROM core.load_history ORDER BY load_id DESC LIMIT 1) "
-        "GROUP BY 1, 2 ORDER BY 1, 3 DESC"
-    )
-    lines.append("== Rejected rows (latest export) ==")
-    lines += [f"  {r.source:<9} {r.n:>6}  {r.reason}" for r in rejected.itertuples()] or ["  none"]
-    predictions = warehouse.query_frame(
-        "SELECT week_start, round(p10) AS p10, round(p50) AS p50, round(p90) AS p90, already_booked, "
-        "extras_needed_p50, extras_needed_p90 FROM reporting.predictions WHERE mean IS NOT NULL ORDER BY week_start"
-    )
-    lines.append("== Forecast (reporting.predictions) ==")
-    lines.append(predictions.to_string(index=False) if len(predictions) else "  no forecast (not enough history)")
-    dsn = warehouse.describe()
-    lines += [
-        "== Where things are ==",
-        f"  warehouse : {dsn}",
-        f"  psql      : psql '{dsn}'   (the embedded server runs while `mission-platform ui` runs)",
-        f"  Dagster   : DAGSTER_HOME={home}; `mission-platform ui` shows these runs",
-        "  Looker Studio: needs a server it can reach (e.g. RDS): set MISSION_WAREHOUSE_URL, then connect with the",
-        "                 PostgreSQL connector as looker_reader (LOOKER_READER_PASSWORD) to the `reporting` schema",
-    ]
-    return "\n".join(lines)
-
-
 def cmd_ui(args: argparse.Namespace) -> int:
     from mission_platform.resources import warehouse_from_env
 
     home = prepare_instance_home()
     warehouse = warehouse_from_env()
     dsn = warehouse.describe()  # starts and holds the embedded server while the UI runs
-    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    workspace = Path(__file__).resolve().parents[2] / "workspace.yaml"
     command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)]
     if workspace.exists():
         command += ["-w", str(workspace)]
@@ -345,8 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mission-platform", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("generate", help="write a sample Notion export into the lake (see `generate --help`)", add_help=False)
-    sub.add_parser("demo", help="generate when the lake is empty, materialise everything, print a summary")
-    materialize = sub.add_parser("materialize", help="materialise all assets (or a selection) for one export")
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("--verbose", action="store_true", help="also print Dagster's event log")
+    sub.add_parser("demo", parents=[verbose], help="generate when the lake is empty, materialise everything, print a summary")
+    materialize = sub.add_parser("materialize", parents=[verbose],
+                                 help="materialise all assets (or a selection) for one export")
     which = materialize.add_mutually_exclusive_group()
     which.add_argument("--export", action="append",
                        help="export id (default: the most recent in the lake); repeat it to backfill several")
@@ -358,22 +322,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mission_platform.settings import ConfigurationError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        load_dotenv_file(Path.cwd())
         if argv[:1] == ["generate"]:
+            settings.check_environment()
             return cmd_generate(argv[1:])
         args = build_parser().parse_args(argv)
+        settings.check_environment()
         return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui}[args.command](args)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {settings.redact(str(exc))}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
         return exc.exit_code
-    except ConfigurationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("hint: see .env.example and the README's Configuration section", file=sys.stderr)
+    except settings.ConfigurationError as exc:
+        print(f"error: {settings.redact(str(exc))} (see .env.example and the README's Configuration section)",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -1,0 +1,224 @@
+"""The data lake: a local folder or S3, behind one resource.
+
+Retries (one layer): every S3 call goes through ``with_retries`` (``MISSION_RETRY_ATTEMPTS``
+attempts, backoff 0.5 s, 1 s, 2 s, ...); the boto3 client itself makes a single attempt
+(``total_max_attempts=1``) with a 10 s connect and 60 s read timeout, so one call takes at most
+attempts x 70 s plus the backoff, and never retries twice over. A local folder is not retried: its
+faults (a full disk, a missing mount) do not pass by waiting.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, TypeVar
+from urllib.parse import urlsplit
+
+import dagster as dg
+import pandas as pd
+from pydantic import PrivateAttr
+
+from mission_platform.retry import with_retries
+
+T = TypeVar("T")
+S3_CONNECT_TIMEOUT = 10  # seconds
+S3_READ_TIMEOUT = 60  # seconds
+
+
+@dataclass(frozen=True)
+class LakeObject:
+    key: str       # path relative to the lake root, '/'-separated
+    size: int
+    version: str   # changes whenever the content may have changed (ETag on S3, size+mtime locally)
+
+
+class LakeError(RuntimeError):
+    """A lake object is missing, unreadable or unwritable; the message names it and why."""
+
+
+def _missing(exc) -> bool:
+    return exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The data lake: ``./data/lake`` by default, or ``s3://bucket/prefix``.
+
+    Layout (see ARCHITECTURE.md): ``raw/notion/<export_id>/`` (what people drop),
+    ``parsed/<export_id>/`` (private typed frames), ``anonymised/<export_id>/``
+    (the shareable data set).
+    """
+
+    url: str = "./data/lake"
+    s3_endpoint_url: Optional[str] = None
+    s3_region: Optional[str] = None
+
+    _client = PrivateAttr(default=None)
+
+    # -- addressing -------------------------------------------------------------------
+    @property
+    def is_s3(self) -> bool:
+        return self.url.startswith("s3://")
+
+    def _bucket_prefix(self) -> tuple[str, str]:
+        parts = urlsplit(self.url)
+        return parts.netloc, parts.path.strip("/")
+
+    def _s3_key(self, key: str) -> str:
+        prefix = self._bucket_prefix()[1]
+        return f"{prefix}/{key}" if prefix else key
+
+    def _local_root(self) -> Path:
+        return Path(self.url.removeprefix("file://")).expanduser().resolve()
+
+    def location(self, key: str = "") -> str:
+        """A human-readable address of ``key``, for messages."""
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix()
+            return f"s3://{bucket}/{self._s3_key(key)}"
+        return str(self._local_root() / key)
+
+    def _s3(self):
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            from mission_platform import settings
+
+            self._client = boto3.client(
+                "s3",
+                # Unset fields fall back to the environment, so a lake built from a URL alone reaches the same S3.
+                endpoint_url=self.s3_endpoint_url or settings.s3_endpoint_url(),
+                region_name=self.s3_region or settings.s3_region(),
+                config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                              connect_timeout=S3_CONNECT_TIMEOUT, read_timeout=S3_READ_TIMEOUT),
+            )
+        return self._client
+
+    def _call_s3(self, fn: Callable[[], T], what: str, key: str) -> T:
+        """``fn`` with retries; a refusal that waiting will not cure (access denied, no such bucket) is a LakeError."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return with_retries(fn, f"the lake: {what} {self.location(key)}")
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise LakeError(f"the lake: {what} {self.location(key)} was refused: "
+                            f"{error.get('Code', '?')}: {error.get('Message', exc)}") from exc
+
+    def _local(self, fn: Callable[[], T], what: str, path: Path) -> T:
+        try:
+            return fn()
+        except OSError as exc:
+            raise LakeError(f"the lake: {what} {path} failed: {exc.strerror or exc}") from exc
+
+    # -- operations -------------------------------------------------------------------
+    def list(self, prefix: str) -> list[LakeObject]:
+        """Every object under ``prefix`` (recursively), sorted by key."""
+        prefix = prefix.strip("/")
+        if self.is_s3:
+            return self._call_s3(lambda: self._s3_list(prefix), "listing", prefix)
+        root = self._local_root()
+        base = root / prefix
+        if not base.exists():
+            return []
+
+        def listing() -> list[LakeObject]:
+            out = []
+            for path in sorted(p for p in base.rglob("*") if p.is_file()):
+                stat = path.stat()
+                out.append(LakeObject(path.relative_to(root).as_posix(), stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}"))
+            return out
+
+        return self._local(listing, "listing", base)
+
+    def _s3_list(self, prefix: str) -> list[LakeObject]:
+        bucket, root = self._bucket_prefix()
+        full = self._s3_key(prefix) + "/" if prefix else (root + "/" if root else "")
+        strip = len(root) + 1 if root else 0
+        out = []
+        for page in self._s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=full):
+            for item in page.get("Contents", []):
+                out.append(LakeObject(item["Key"][strip:], int(item["Size"]), item["ETag"].strip('"')))
+        return sorted(out, key=lambda o: o.key)
+
+    def exists(self, key: str) -> bool:
+        if self.is_s3:
+            from botocore.exceptions import ClientError
+
+            bucket, _ = self._bucket_prefix()
+
+            def head() -> bool:
+                try:
+                    self._s3().head_object(Bucket=bucket, Key=self._s3_key(key))
+                    return True
+                except ClientError as exc:
+                    if _missing(exc):
+                        return False
+                    raise
+
+            return self._call_s3(head, "looking up", key)
+        return (self._local_root() / key).is_file()
+
+    def read_bytes(self, key: str) -> bytes:
+        if self.is_s3:
+            from botocore.exceptions import ClientError
+
+            bucket, _ = self._bucket_prefix()
+
+            def get() -> bytes:
+                try:
+                    return self._s3().get_object(Bucket=bucket, Key=self._s3_key(key))["Body"].read()
+                except ClientError as exc:
+                    if _missing(exc):
+                        raise LakeError(f"the lake: {self.location(key)} does not exist") from None
+                    raise
+
+            return self._call_s3(get, "reading", key)
+        path = self._local_root() / key
+        if not path.is_file():
+            raise LakeError(f"the lake: {path} does not exist")
+        return self._local(path.read_bytes, "reading", path)
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write ``data`` at ``key``; readers see the old or the new object, never a part."""
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix()
+            self._call_s3(lambda: self._s3().put_object(Bucket=bucket, Key=self._s3_key(key), Body=data), "writing", key)
+            return
+        path = self._local_root() / key
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+        def write() -> None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+        self._local(write, "writing", path)
+
+    def delete(self, key: str) -> None:
+        if self.is_s3:
+            bucket, _ = self._bucket_prefix()
+            self._call_s3(lambda: self._s3().delete_object(Bucket=bucket, Key=self._s3_key(key)), "deleting", key)
+            return
+        path = self._local_root() / key
+        self._local(lambda: path.unlink(missing_ok=True), "deleting", path)
+
+    def read_parquet(self, key: str) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
+
+    def read_parquet_row_count(self, key: str) -> int:
+        """Rows in a Parquet object, from its footer (the data is not decoded)."""
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(io.BytesIO(self.read_bytes(key))).num_rows
+
+    def write_parquet(self, key: str, frame: pd.DataFrame) -> None:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        self.write_bytes(key, buffer.getvalue())

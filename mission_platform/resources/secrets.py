@@ -1,0 +1,74 @@
+"""The secret settings as resources: the company's tariffs, and the anonymisation key with the public-demo profile.
+
+Their fields hold the variables' texts (``dg.EnvVar`` in the definitions, so the UI shows which
+variable feeds each field and never its value); the methods parse them with ``mission_platform.settings``,
+so a bad value fails the step with the same one line as the command line prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+
+from mission_platform import settings
+from mission_platform.resources.fields import field_value
+
+
+class TariffsResource(dg.ConfigurableResource):
+    """The company's tariffs: all four, or none in the demo (labelled sample values)."""
+
+    overtime_rate: Optional[str] = None            # OVERTIME_RATE
+    extra_hourly_pay: Optional[str] = None         # EXTRA_HOURLY_PAY
+    extra_hourly_pay_urgent: Optional[str] = None  # EXTRA_HOURLY_PAY_URGENT
+    vat_rate: Optional[str] = None                 # VAT_RATE
+    environment: Optional[str] = None              # MISSION_ENV: production requires the four
+
+    def tariffs(self) -> settings.Tariffs:
+        return settings.tariffs(
+            {
+                "OVERTIME_RATE": field_value(self.overtime_rate),
+                "EXTRA_HOURLY_PAY": field_value(self.extra_hourly_pay),
+                "EXTRA_HOURLY_PAY_URGENT": field_value(self.extra_hourly_pay_urgent),
+                "VAT_RATE": field_value(self.vat_rate),
+            },
+            production=settings.environment_named(field_value(self.environment)) == "production",
+        )
+
+    def check_settings(self) -> None:
+        self.tariffs()
+
+
+class AnonymisationResource(dg.ConfigurableResource):
+    """The pseudonymisation key and the public-demo profile (a seeded sample, money scaled by secret coefficients)."""
+
+    key: Optional[str] = None              # ANONYMISATION_KEY (demo: the key file under data_dir)
+    data_dir: Optional[str] = None         # MISSION_DATA_DIR, where the demo key file lives
+    environment: Optional[str] = None      # MISSION_ENV: production requires the key
+    public_demo: Optional[str] = None      # MISSION_PUBLIC_DEMO
+    sample_fraction: Optional[str] = None  # MISSION_DEMO_SAMPLE_FRACTION
+    hotel_coeff: Optional[str] = None      # MISSION_DEMO_HOTEL_COEFF
+    extra_coeff: Optional[str] = None      # MISSION_DEMO_EXTRA_COEFF
+    seed: Optional[str] = None             # MISSION_DEMO_SEED
+
+    def anonymisation_key(self) -> bytes:
+        folder = field_value(self.data_dir)
+        return settings.anonymisation_key(
+            field_value(self.key),
+            production=settings.environment_named(field_value(self.environment)) == "production",
+            folder=Path(folder).expanduser().resolve() if folder else None,
+        )
+
+    def profile(self) -> settings.DemoProfile:
+        return settings.demo_profile({
+            "MISSION_PUBLIC_DEMO": field_value(self.public_demo),
+            "MISSION_DEMO_SAMPLE_FRACTION": field_value(self.sample_fraction),
+            "MISSION_DEMO_HOTEL_COEFF": field_value(self.hotel_coeff),
+            "MISSION_DEMO_EXTRA_COEFF": field_value(self.extra_coeff),
+            "MISSION_DEMO_SEED": field_value(self.seed),
+        })
+
+    def check_settings(self) -> None:
+        self.profile()
+        settings.check_key_length(field_value(self.key))

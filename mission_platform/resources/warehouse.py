@@ -1,0 +1,103 @@
+"""The PostgreSQL warehouse: ``MISSION_WAREHOUSE_URL``, or the embedded server under the data folder.
+
+Retries (one layer): opening a connection is retried (``MISSION_RETRY_ATTEMPTS`` attempts,
+backoff 0.5 s, 1 s, 2 s, ..., each attempt bounded by ``connect_timeout_seconds``); statements are
+not retried here: a connection lost mid-statement fails the step, which Dagster reruns
+(``mission_platform.steps``).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import dagster as dg
+import pandas as pd
+
+from mission_platform import settings
+from mission_platform.resources.embedded_postgres import embedded_postgres_url
+from mission_platform.resources.fields import field_value
+from mission_platform.retry import with_retries
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The PostgreSQL warehouse. URL parameters such as ``sslmode=require`` pass through to libpq (RDS needs them)."""
+
+    url: Optional[str] = None  # MISSION_WAREHOUSE_URL, as an EnvVar: the UI shows the variable, never the URL
+    embedded_dir: Optional[str] = None
+    looker_reader_password: Optional[str] = None  # LOOKER_READER_PASSWORD
+    max_row_drop_share: Optional[str] = None  # MISSION_MAX_ROW_DROP_SHARE, as text: parsed by settings
+    connect_timeout_seconds: int = 10
+
+    def dsn(self) -> str:
+        url = field_value(self.url)
+        if url and url.strip():
+            return url.strip()
+        folder = Path(self.embedded_dir) if self.embedded_dir else settings.data_dir() / "warehouse"
+        return embedded_postgres_url(folder)
+
+    def describe(self) -> str:
+        """The warehouse's URL without its password."""
+        return settings.describe_url(self.dsn())
+
+    def row_drop_share(self) -> float:
+        """The share of a core table's rows whose loss against the previous publish is warned of."""
+        return settings.max_row_drop_share(field_value(self.max_row_drop_share))
+
+    def reader_password(self) -> Optional[str]:
+        """The read-only role's password; None: the role gets none."""
+        value = field_value(self.looker_reader_password)
+        return value if value and value.strip() else None
+
+    def check_settings(self) -> None:
+        self.row_drop_share()
+
+    @contextmanager
+    def connect(self, *, autocommit: bool = False) -> Iterator["psycopg.Connection"]:  # noqa: F821
+        """A new connection (retried while the server refuses); committed on success."""
+        import psycopg
+
+        dsn = self.dsn()
+        conn = with_retries(
+            lambda: psycopg.connect(dsn, autocommit=autocommit, connect_timeout=self.connect_timeout_seconds,
+                                    application_name="mission_platform"),
+            f"connecting to the warehouse {settings.describe_url(dsn)}",
+        )
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def query_frame(self, sql: str, params: tuple | dict | None = None) -> pd.DataFrame:
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            columns = [c.name for c in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=columns)
+
+    # -- what other stages read and write (they meet the warehouse here, not in its modules) ----------
+
+    def published_export(self) -> tuple[str, "date"] | None:  # noqa: F821
+        """The published export's id and date; None before the first publish."""
+        from mission_platform.lake_layout import export_date
+        from mission_platform.warehouse.queries import published_export
+
+        with self.connect() as conn:
+            export_id = published_export(conn)
+        return (export_id, export_date(export_id)) if export_id is not None else None
+
+    def replace_table(self, table: str, frame: pd.DataFrame) -> int:
+        """Replace the whole content of ``core.table`` (one of the pipeline's own tables) by ``frame``."""
+        from mission_platform.warehouse.writes import replace_table
+
+        with self.connect() as conn:
+            return replace_table(conn, table, frame)
+
+    def upsert_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert ``frame`` into ``core.table``, replacing the rows with the same primary key."""
+        from mission_platform.warehouse.tables import key_columns
+        from mission_platform.warehouse.writes import upsert_rows
+
+        with self.connect() as conn:
+            return upsert_rows(conn, table, frame, key_columns(table))

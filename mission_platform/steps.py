@@ -1,0 +1,60 @@
+"""What every step does around its work: check the settings first, and end with a cause a person can act on.
+
+``step_guard(*resources)`` wraps an asset's body:
+
+1. every setting of the environment (``settings.check_environment``) and of the resources given is
+   parsed before the step does anything, so a bad value fails the run at its first step, before
+   anything is written, with one line naming the variable (a ``dg.Failure``, no traceback);
+2. a transient fault (a store still unreachable after ``with_retries``) asks Dagster to rerun the step,
+   ``STEP_RETRIES`` times, ``STEP_RETRY_WAIT`` seconds apart; after the last rerun the step fails with the
+   fault itself as its message (not Dagster's "Exceeded max_retries");
+3. a problem a person must fix (a bad setting, a lake object missing or unwritable) fails the step at
+   once with its one-line message; anything else (bad data, a bug) fails it at once as it is.
+
+A step-level RetryPolicy would also rerun steps that failed on bad data, which only repeats the same failure.
+Bound on a store that stays down: (STEP_RETRIES + 1) step attempts, each making MISSION_RETRY_ATTEMPTS
+attempts per call (see retry.py), plus STEP_RETRIES x STEP_RETRY_WAIT seconds.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import dagster as dg
+
+from mission_platform import settings
+from mission_platform.resources.lake import LakeError
+from mission_platform.retry import TransientFailure, describe_fault, is_transient
+
+STEP_RETRIES = 2
+STEP_RETRY_WAIT = 5.0  # seconds
+
+
+def check_settings(*resources) -> None:
+    """Parse every setting of the environment and of ``resources``; a bad one fails the step with its line."""
+    try:
+        settings.check_environment()
+        for resource in resources:
+            resource.check_settings()
+    except settings.ConfigurationError as exc:
+        raise dg.Failure(description=settings.redact(str(exc)), allow_retries=False) from None
+
+
+@contextmanager
+def step_guard(*resources):
+    check_settings(*resources)
+    try:
+        yield
+    except (dg.Failure, dg.RetryRequested):
+        raise
+    except Exception as exc:  # noqa: BLE001 - re-raised, or turned into a Failure naming the cause
+        if is_transient(exc):
+            context = dg.OpExecutionContext.get()
+            if context.retry_number < STEP_RETRIES:
+                raise dg.RetryRequested(max_retries=STEP_RETRIES, seconds_to_wait=STEP_RETRY_WAIT) from exc
+            cause = settings.redact(str(exc)) if isinstance(exc, TransientFailure) else describe_fault(exc)
+            raise dg.Failure(description=f"{cause} (the step was tried {STEP_RETRIES + 1} times)",
+                             allow_retries=False) from exc
+        if isinstance(exc, (settings.ConfigurationError, LakeError)):
+            raise dg.Failure(description=settings.redact(str(exc)), allow_retries=False) from exc
+        raise
