@@ -15,6 +15,7 @@ from mission_platform.notion.assets import notion_export
 from mission_platform.notion.sensors import notion_export_sensor
 from mission_platform.operations.alerts import run_failure_alert
 from mission_platform.operations.jobs import mission_platform_job
+from mission_platform.operations.lifecycle import raw_retention
 from mission_platform.operations.pool_claims import stale_pool_claims
 from mission_platform.operations.schedules import weekly_refresh
 from mission_platform.resources import (
@@ -51,6 +52,6 @@ defs = dg.Definitions(
     ]),
     jobs=[mission_platform_job],
     schedules=[weekly_refresh],
-    sensors=[notion_export_sensor, run_failure_alert, stale_pool_claims],
+    sensors=[notion_export_sensor, run_failure_alert, stale_pool_claims, raw_retention],
     resources=resources_from_env(),
 )

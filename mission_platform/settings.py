@@ -187,6 +187,21 @@ def retry_attempts() -> int:
                  unit="a number of attempts")
 
 
+DEFAULT_POOL_WAIT_SECONDS = 1800
+
+
+def pool_wait_seconds() -> int:
+    """How long the command line waits for a live run holding the warehouse pool before giving up."""
+    return count("MISSION_POOL_WAIT_SECONDS", raw("MISSION_POOL_WAIT_SECONDS"), DEFAULT_POOL_WAIT_SECONDS,
+                 unit="a number of seconds")
+
+
+def raw_retention_days() -> Optional[int]:
+    """Days of exports the lake keeps in raw/ and parsed/ before the newest one's; None (unset): keep everything."""
+    value = raw("MISSION_RAW_RETENTION_DAYS")
+    return None if value is None else count("MISSION_RAW_RETENTION_DAYS", value, 0, unit="a number of days")
+
+
 EXECUTORS = ("multiprocess", "in_process", "celery")
 
 
@@ -400,6 +415,8 @@ CHECKS: tuple[Callable[[], object], ...] = (
     freshness,
     lambda: max_row_drop_share(raw("MISSION_MAX_ROW_DROP_SHARE")),
     retry_attempts,
+    pool_wait_seconds,
+    raw_retention_days,
     executor_kind,
     max_concurrent_steps,
     celery_step_timeout,

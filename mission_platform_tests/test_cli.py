@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -240,3 +242,134 @@ def test_a_live_line_names_the_running_step_on_a_terminal_only(tmp_path):
     assert "\r\x1b[K" in text and "running notion_export (" in text
     last = text.replace("\r\n", "\n").rstrip().split("\n")[-1].split("\x1b[K")[-1]
     assert last.startswith("run ") and " succeeded in " in last and "running" not in last  # the live line was cleared
+
+
+# -- stopping and killing (a killed run never blocks the next one) ---------------------------------
+
+def _generated_lake(tmp_path: Path) -> Path:
+    from mission_platform.resources import LakeResource
+    from mission_platform.sample_data import build_export, write_export
+
+    lake = tmp_path / "lake"
+    write_export(LakeResource(url=str(lake)), build_export(dt.date(2024, 9, 16), weeks=60, missions_per_week=80,
+                                                           hotels=20, extras=40, seed=5))
+    return lake
+
+
+def _holding_the_warehouse(process: subprocess.Popen, home: Path, timeout: float = 300) -> str | None:
+    """Once ``process`` (a command line) has started its run, the run holding the warehouse pool (polled), or None.
+
+    The instance is opened only after the command line created it: opening a Dagster instance creates its
+    tables, so a test opening it first would itself race the command line's creation.
+    """
+    for line in process.stdout:
+        if line.startswith("run ") and " for export " in line:
+            break
+    else:
+        return None
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        deadline = time.monotonic() + timeout
+        with dg.DagsterInstance.get() as instance:
+            while time.monotonic() < deadline and process.poll() is None:
+                slots = instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots
+                if slots:
+                    return slots[0].run_id
+                time.sleep(0.05)
+        return None
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
+def test_a_run_killed_while_it_holds_the_warehouse_never_blocks_the_next(tmp_path, warehouse_url):
+    import signal
+
+    env = base_env(MISSION_LAKE_URL=str(_generated_lake(tmp_path)), DAGSTER_HOME=str(tmp_path / "home"),
+                   MISSION_DATA_DIR=str(tmp_path / "data"), MISSION_WAREHOUSE_URL=warehouse_url,
+                   ANONYMISATION_KEY=TEST_KEY)
+    first = subprocess.Popen([sys.executable, "-m", "mission_platform.cli", "materialize"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    holder = _holding_the_warehouse(first, tmp_path / "home")
+    assert holder is not None, "the first run never took the warehouse pool"
+    first.send_signal(signal.SIGKILL)
+    first.wait(30)
+    second = cli(["materialize"], cwd=tmp_path, env={**env, "MISSION_POOL_WAIT_SECONDS": "120"}, timeout=900)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-2000:]
+    assert f"freed the warehouse pool slot held by run {holder[:8]}" in second.stdout
+    assert "its process is gone" in second.stdout
+
+
+def test_ctrl_c_stops_a_run_with_one_line_and_gives_its_claims_back(tmp_path, warehouse_url):
+    import signal
+
+    env = base_env(MISSION_LAKE_URL=str(_generated_lake(tmp_path)), DAGSTER_HOME=str(tmp_path / "home"),
+                   MISSION_DATA_DIR=str(tmp_path / "data"), MISSION_WAREHOUSE_URL=warehouse_url,
+                   ANONYMISATION_KEY=TEST_KEY)
+    run = subprocess.Popen([sys.executable, "-m", "mission_platform.cli", "materialize"], cwd=tmp_path, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder = _holding_the_warehouse(run, tmp_path / "home")
+    assert holder is not None
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 130, out[-2000:] + err[-2000:]
+    assert err.strip().splitlines() == ["stopped (SIGINT): what this command started was stopped"]
+    assert "Traceback" not in out + err
+    os.environ["DAGSTER_HOME"] = str(tmp_path / "home")
+    try:
+        with dg.DagsterInstance.get() as instance:
+            assert instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots == []
+            assert instance.get_run_by_id(holder).status == dg.DagsterRunStatus.FAILURE
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
+def test_sigterm_to_ui_stops_the_webserver_the_daemon_and_the_embedded_warehouse():
+    import signal
+
+    import psutil
+
+    from mission_platform_tests.conftest import free_port, wait_for_port
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="mp-ui-"))
+    tmp_path.chmod(0o755)   # as root the embedded server runs as another user, which must enter the folder
+    port = free_port()
+    env = base_env(MISSION_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen([sys.executable, "-m", "mission_platform.cli", "ui", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(port, timeout=180)
+        time.sleep(5)   # the daemon and the code server start after the webserver listens
+        group = psutil.Process(proc.pid).children(recursive=True)
+        assert len(group) >= 3, [p.cmdline()[:4] for p in group]   # dagster dev, its webserver, daemon, code server
+        assert (tmp_path / "data" / "warehouse" / "postmaster.pid").exists()
+        proc.send_signal(signal.SIGTERM)          # to the wrapper alone, as a service manager would
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, out[-2000:] + err[-2000:]
+    assert err.strip().splitlines()[-1] == "stopped (SIGTERM): what this command started was stopped"
+    assert not [p for p in group if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0      # nothing serves the UI any more
+    deadline = time.monotonic() + 30
+    while (tmp_path / "data" / "warehouse" / "postmaster.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not (tmp_path / "data" / "warehouse" / "postmaster.pid").exists()   # the embedded server stopped
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_after_a_successful_run_exports_past_the_retention_period_leave_the_lake(tmp_path, warehouse_url):
+    for export_id in (EXAMPLE_EXPORT_ID, "2024-04-15"):
+        copy_export(EXAMPLE_EXPORT, tmp_path / "lake", export_id)
+    env = base_env(MISSION_LAKE_URL=str(tmp_path / "lake"), DAGSTER_HOME=str(tmp_path / "home"),
+                   MISSION_DATA_DIR=str(tmp_path / "data"), MISSION_WAREHOUSE_URL=warehouse_url,
+                   ANONYMISATION_KEY=TEST_KEY, MISSION_RAW_RETENTION_DAYS="3")
+    result = cli(["materialize", "--all"], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"retention: deleted the raw files of export {EXAMPLE_EXPORT_ID}" in result.stdout
+    lake = tmp_path / "lake"
+    for folder in (lake / "raw" / "notion" / EXAMPLE_EXPORT_ID, lake / "parsed" / EXAMPLE_EXPORT_ID):
+        assert not [p for p in folder.rglob("*") if p.is_file()], folder
+    assert (lake / "anonymised" / EXAMPLE_EXPORT_ID / "missions.parquet").exists()     # the shareable set stays
+    assert (lake / "raw" / "notion" / "2024-04-15").is_dir()                          # the newest always stays

@@ -39,6 +39,35 @@ class RunFailed(CliError):
     exit_code = EXIT_FAILED
 
 
+class Stopped(BaseException):
+    """SIGINT or SIGTERM: stop what was started, then exit 128 + the signal's number (130, 143)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def name(self) -> str:
+        import signal
+
+        return signal.Signals(self.signum).name
+
+
+def _stop_on_signals() -> None:
+    """Turn SIGINT and SIGTERM into ``Stopped`` in the main thread, so ``finally`` blocks and atexit run."""
+    import signal
+
+    def stop(signum, _frame):
+        raise Stopped(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+
+
 def load_dotenv_file(folder: Path) -> None:
     """``folder/.env`` into the environment, as Dagster's commands load it: its values win over the environment's.
 
@@ -161,8 +190,13 @@ def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = F
         instance.add_dynamic_partitions(exports_partitions.name, [export_id])
         progress(f"registered export {export_id} as a partition")
 
+    from mission_platform.operations.pool_claims import blocking, free_dead_claims, process_tags
+
+    # A run killed while it held the warehouse pool must not make this one wait for ever.
+    for line in free_dead_claims(instance):
+        progress(line)
     token = uuid.uuid4().hex
-    tags = {"dagster/partition": export_id, "mission_platform/cli_run": token}
+    tags = {"dagster/partition": export_id, "mission_platform/cli_run": token, **process_tags()}
     outcome: dict[str, object] = {}
 
     def execute() -> None:
@@ -178,18 +212,40 @@ def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = F
     started = time.monotonic()
     worker.start()
     reporter = None
-    while True:
-        alive = worker.is_alive()
-        if reporter is None:
-            runs = instance.get_runs(filters=dg.RunsFilter(tags={"mission_platform/cli_run": token}), limit=1)
-            if runs:
-                progress(f"run {runs[0].run_id} for export {export_id}: {len(keys)} assets")
-                reporter = RunProgress(instance, runs[0].run_id, say=progress, started=started)
+    waited_for: set[str] = set()
+    wait_limit = settings.pool_wait_seconds()
+    waiting_since = None
+    try:
+        while True:
+            alive = worker.is_alive()
+            if reporter is None:
+                runs = instance.get_runs(filters=dg.RunsFilter(tags={"mission_platform/cli_run": token}), limit=1)
+                if runs:
+                    progress(f"run {runs[0].run_id} for export {export_id}: {len(keys)} assets")
+                    reporter = RunProgress(instance, runs[0].run_id, say=progress, started=started)
+            if reporter is not None:
+                reporter.poll()
+                holders = blocking(instance, reporter.run_id) if alive else []
+                for line in free_dead_claims(instance) if holders else []:
+                    progress(line)
+                for holder in (h for h in holders if h.alive is not False and h.run_id not in waited_for):
+                    waited_for.add(holder.run_id)
+                    progress(f"waiting for {holder.describe()}, which holds the warehouse pool")
+                waiting_since = (waiting_since or time.monotonic()) if holders else None
+                if waiting_since is not None and time.monotonic() - waiting_since > wait_limit:
+                    _give_up(instance, reporter.run_id)
+                    raise RunFailed(f"run {reporter.run_id} waited {wait_limit:.0f} s for the warehouse pool and was stopped",
+                                    "the run holding it is still alive: wait for it, or stop it from the UI "
+                                    "(MISSION_POOL_WAIT_SECONDS sets how long to wait)")
+            if not alive:
+                break
+            time.sleep(0.5)
+    except Stopped as stop:
+        # The steps run in this process and stop with it: the run is failed and its claims given back now,
+        # not left for the next run to find.
         if reporter is not None:
-            reporter.poll()
-        if not alive:
-            break
-        time.sleep(0.5)
+            _give_up(instance, reporter.run_id, f"stopped by {stop.name}")
+        raise
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     result = outcome["result"]
@@ -201,6 +257,14 @@ def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = F
     failures = reporter.failures + [f"blocking check {name} failed" for name in reporter.failed_checks]
     progress(f"run {result.run_id} {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s")
     return RunOutcome(run_id=result.run_id, ok=ok, failures=failures)
+
+
+def _give_up(instance, run_id: str, why: str = "stopped by the command line") -> None:
+    """Mark the run failed and give back whatever it claimed (its steps stop with this process)."""
+    run = instance.get_run_by_id(run_id)
+    if run is not None and not run.is_finished:
+        instance.report_run_failed(run, why)
+    instance.event_log_storage.free_concurrency_slots_for_run(run_id)
 
 
 def _mission_job():
@@ -246,7 +310,15 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     failed = {export_id: o for export_id, o in outcomes.items() if not o.ok}
     if failed:
         raise _failed(f"the run for export {', '.join(failed)}", list(failed.values()))
+    _apply_retention(lake)
     return EXIT_OK
+
+
+def _apply_retention(lake) -> None:
+    """After successful runs: the raw and parsed exports past MISSION_RAW_RETENTION_DAYS go (see retention.py)."""
+    from mission_platform.retention import apply_retention
+
+    apply_retention(lake, settings.raw_retention_days(), log=_say)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -273,6 +345,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     outcome = run_graph(export_id, verbose=args.verbose)
     if not outcome.ok:
         raise _failed(f"the demo run for export {export_id}", [outcome])
+    _apply_retention(lake)
     _say()
     _say(summary(warehouse, home))
     _say(f"demo finished in {time.monotonic() - started:.0f}s")
@@ -299,7 +372,31 @@ def cmd_ui(args: argparse.Namespace) -> int:
         command += ["-m", "mission_platform.definitions"]
     _say(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home})")
     _say(f"warehouse: psql '{dsn}'")
-    return subprocess.call(command)
+    return run_service(command)
+
+
+def run_service(command: list[str]) -> int:
+    """Run ``command`` in a process group of its own; on SIGINT or SIGTERM stop the whole group, then ourselves.
+
+    ``dagster dev`` starts a webserver, a daemon and code servers: stopping only this wrapper would leave
+    them serving. On our way out the embedded PostgreSQL is stopped too (its handle's exit hook).
+    """
+    import signal
+
+    process = subprocess.Popen(command, start_new_session=True)
+    try:
+        return process.wait()
+    except Stopped:
+        for signum, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(process.pid, signum)
+                process.wait(grace)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        raise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -323,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _stop_on_signals()
     try:
         load_dotenv_file(Path.cwd())
         if argv[:1] == ["generate"]:
@@ -340,8 +438,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {settings.redact(str(exc))} (see .env.example and the README's Configuration section)",
               file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
+    except (Stopped, KeyboardInterrupt) as stop:
+        code = stop.exit_code if isinstance(stop, Stopped) else 130
+        print(f"stopped ({stop.name if isinstance(stop, Stopped) else 'SIGINT'}): what this command started was stopped",
+              file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

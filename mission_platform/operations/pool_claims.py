@@ -93,6 +93,14 @@ def holders(instance: dg.DagsterInstance, pool: str = POOL) -> list[Holder]:
     return out
 
 
+def blocking(instance: dg.DagsterInstance, run_id: str, pool: str = POOL) -> list[Holder]:
+    """The other runs holding the pool while a step of ``run_id`` waits for it (empty when it does not wait)."""
+    info = instance.event_log_storage.get_concurrency_info(pool)
+    if not any(step.run_id == run_id and step.assigned_timestamp is None for step in info.pending_steps):
+        return []
+    return [holder for holder in holders(instance, pool) if holder.run_id != run_id]
+
+
 def free_dead_claims(instance: dg.DagsterInstance, pool: str = POOL) -> list[str]:
     """Free the slots of runs that are no longer alive (marking them failed); one line per run freed."""
     freed = []
