@@ -4,11 +4,15 @@ The Dagster assets live in ``mission_platform.forecast.assets`` and call these.
 """
 
 from .backtest import backtest, backtest_errors, compare_with_actuals, league_table, realised_errors
+from .bookings import BOOKING_MODEL_NAMES, backtest_bookings, backtest_bookings_errors, booking_curves, forecast_bookings, staffing
+from .bookings import PRODUCTION_MODEL as BOOKING_PRODUCTION_MODEL
 from .metrics import coverage, mape, mase, naive_scale, smape, wql
 from .models import MIN_WEEKS, MODEL_NAMES, PRODUCTION_MODEL, SEASON, NotEnoughHistory, forecast
 from .weekly import WeeklySeries, extras_needed, missions_per_active_extra, weekly_series
 
 __all__ = [
+    "BOOKING_MODEL_NAMES",
+    "BOOKING_PRODUCTION_MODEL",
     "MIN_WEEKS",
     "MODEL_NAMES",
     "PRODUCTION_MODEL",
@@ -16,11 +20,15 @@ __all__ = [
     "NotEnoughHistory",
     "WeeklySeries",
     "backtest",
+    "backtest_bookings",
+    "backtest_bookings_errors",
+    "booking_curves",
     "backtest_errors",
     "compare_with_actuals",
     "coverage",
     "extras_needed",
     "forecast",
+    "forecast_bookings",
     "league_table",
     "mape",
     "mase",
@@ -28,6 +36,7 @@ __all__ = [
     "naive_scale",
     "realised_errors",
     "smape",
+    "staffing",
     "weekly_series",
     "wql",
 ]

@@ -155,9 +155,14 @@ def week_of_year_features(weeks: pd.DatetimeIndex) -> np.ndarray:
     return np.vstack([np.cos(angle), np.sin(angle)])
 
 
-def _npts(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int, seed: int, *, yearly: bool) -> Prediction:
+def _npts(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int, seed: int, *, yearly: bool,
+          time_weight: float = NPTS_TIME_WEIGHT, season_weight: float = NPTS_SEASON_WEIGHT,
+          window: int | None = None) -> Prediction:
+    """NPTS on the ``window`` last weeks (all when None); the time weight spans that window."""
     from gluonts.model.npts import NPTSPredictor
 
+    if window is not None:
+        y, weeks = y[-window:], weeks[-window:]
     entry = _gluonts_entry(y, weeks)
     if yearly:
         all_weeks = weeks.append(future_weeks(weeks[-1], horizon))
@@ -166,7 +171,7 @@ def _npts(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int, seed: int, *, ye
             prediction_length=horizon,
             use_default_time_features=False,
             feature_scale=1.0,
-            exp_kernel_weights=[NPTS_TIME_WEIGHT, NPTS_SEASON_WEIGHT, NPTS_SEASON_WEIGHT],
+            exp_kernel_weights=[time_weight, season_weight, season_weight],
         )
     else:
         predictor = NPTSPredictor(prediction_length=horizon)
