@@ -16,6 +16,7 @@ from mission_platform.forecast import (
     backtest_bookings_errors,
     booking_curves,
     forecast_bookings,
+    league_table,
     staffing,
     weekly_series,
 )
@@ -162,19 +163,17 @@ def test_same_seed_same_forecast(missions):
     pd.testing.assert_frame_equal(forecast_bookings(missions, AS_OF, seed=3), forecast_bookings(missions, AS_OF, seed=3))
 
 
+def scores(errors: pd.DataFrame) -> pd.DataFrame:
+    return league_table(errors).set_index("model")
+
+
 def test_the_booking_aware_model_beats_plain_npts(errors):
-    table = backtest_bookings_table(errors)
+    table = scores(errors)
     production, plain = table.loc[PRODUCTION_MODEL], table.loc["npts"]
     assert production["mape"] < 0.75 * plain["mape"]
     assert production["wql"] < 0.75 * plain["wql"]
-    first_week = backtest_bookings_table(errors[errors["step"] == 1])
+    first_week = scores(errors[errors["step"] == 1])
     assert first_week.loc[PRODUCTION_MODEL, "mape"] < 0.5 * first_week.loc["npts", "mape"]
-
-
-def backtest_bookings_table(errors: pd.DataFrame) -> pd.DataFrame:
-    from mission_platform.forecast import league_table
-
-    return league_table(errors).set_index("model")
 
 
 def test_league_table_has_every_model_and_the_backtest_columns(missions):
@@ -207,6 +206,14 @@ def test_some_creation_dates_missing_is_an_error_naming_the_missions(missions):
     broken.loc[[3, 5], "date_creation"] = pd.NaT
     with pytest.raises(ValueError, match=r"2 of \d+ rows have no date_creation \['MIS-3', 'MIS-5'\]"):
         forecast_bookings(broken, AS_OF)
+
+
+def test_the_shortest_history_forecasts_with_a_caveat(missions):
+    recent = missions[missions["date_debut"] >= AS_OF_WEEK - pd.Timedelta(weeks=MIN_WEEKS)]
+    predicted = forecast_bookings(recent, AS_OF)
+    assert predicted.attrs["model"] == PRODUCTION_MODEL
+    assert any("less than a year of history (8 completed weeks)" in w for w in predicted.attrs["warnings"])
+    assert (predicted["p10"] >= predicted["already_booked"]).all() and predicted["p90"].notna().all()
 
 
 def test_too_short_a_history_says_how_short(missions):

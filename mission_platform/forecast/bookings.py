@@ -27,14 +27,16 @@ Definitions (``missions``: one row per mission, ``date_debut``, ``date_creation`
 Models (names as in the league table; the series models of ``models`` run too):
 
 - ``npts_pickup`` (production, ``PRODUCTION_MODEL``): for each forecast week,
-  GluonTS's NPTS (yearly week-of-year kernel, as ``npts``) on the series of
-  past pickups *at that week's lead*, sampled ``k + 1`` weeks ahead, added to
-  what is booked. The pickup of a past week is never negative, so the forecast
-  never goes below what is booked; the near weeks have little left to come,
-  so their p10-p90 band is narrow. Kernel and history window
-  (``NPTS_PICKUP_WINDOW``, ``NPTS_PICKUP_TIME_WEIGHT``,
-  ``NPTS_PICKUP_SEASON_WEIGHT``) were chosen by backtest on generated exports
-  (``benchmarks/bench_forecast.py``, docs/forecast.md): see the constants.
+  GluonTS's NPTS (week-of-year kernel, as ``npts``) on the series of past
+  pickups *at that week's lead*, sampled ``k + 1`` weeks ahead, added to what
+  is booked. Each past pickup is divided by the level of the weeks completed
+  when it was that far ahead (mean of the last ``NPTS_PICKUP_LEVEL_WEEKS``),
+  and the draws multiplied back by today's level: NPTS draws how much still
+  comes in relative to the recent weeks, and a past year's same season serves
+  despite the growth. A pickup is never negative, so the forecast never goes
+  below what is booked; the near weeks have little left to come, so their
+  p10-p90 band is narrow. Kernel, window and level were chosen by backtest:
+  see the constants below and docs/forecast.md.
 - ``pickup_additive``: booked + the mean pickup at that lead over the last
   ``PICKUP_WEEKS`` weeks (the classic additive pickup).
 - ``pickup_multiplicative``: booked x (final / booked at that lead) over the
@@ -80,14 +82,23 @@ from .weekly import WeeklySeries, _checked, extras_needed, week_start, weekly_se
 PRODUCTION_MODEL = "npts_pickup"
 SERIES_FALLBACK = "npts"  # without creation dates
 PICKUP_WEEKS = 8
-# Chosen by backtest on generated exports (docs/forecast.md): see the module docstring.
-NPTS_PICKUP_WINDOW = None
+# NPTS on the pickup, chosen by backtest on 10 generated exports (seeds 0-9, 12 origins x 4 weeks each; the grid
+# and its figures in docs/forecast.md), by weighted quantile loss with the 80 % interval holding 70-90 % of the
+# actuals at every horizon (``bench_forecast.py --choose-kernel 10``). MAPE at 1 / 2 / 3 / 4 weeks ahead:
+# - the chosen kernel: 3.0 / 5.6 / 8.2 / 9.6 %, interval holding 75 / 83 / 82 / 88 %;
+# - pickups not scaled by the level of the last NPTS_PICKUP_LEVEL_WEEKS weeks: 3.5 / 8.3 / 16.7 / 20.4 %
+#   (NPTS draws past counts, a year lower with the growth); scaled by 4 weeks: 3.0 / 5.6 / 9.2 / 11.0 %;
+# - window: 52 weeks scores the same as two years; 26 weeks (no past year) 3.3 / 8.2 / 15.6 / 21.7 %;
+# - time weight 6 (the plain npts's): 3.2 / 7.6 / 14.0 / 18.8 %, the draws narrowed to a few recent weeks, the
+#   interval holding 50-58 %; weights of 0 to 2 scored within noise of 1 (an earlier, finer grid);
+# - season weight 2: 3.1 / 6.8 / 10.5 / 11.5 % (other seasons drawn); 10: 3.7 / 7.1 / 9.5 / 11.1 %, intervals
+#   holding 62-74 % (too few weeks drawn).
+NPTS_PICKUP_WINDOW = 104
 NPTS_PICKUP_TIME_WEIGHT = 1.0
-NPTS_PICKUP_SEASON_WEIGHT = 3.0
-NPTS_PICKUP_LEVEL_WEEKS = 8
+NPTS_PICKUP_SEASON_WEIGHT = 4.0
+NPTS_PICKUP_LEVEL_WEEKS = 12
 BOOKING_MODEL_NAMES = ("npts_pickup", "pickup_additive", "pickup_multiplicative")
 ALL_MODEL_NAMES = BOOKING_MODEL_NAMES + MODEL_NAMES
-FORECAST_COLUMNS = ["week_start", "mean", "p10", "p50", "p90", "already_booked"]
 NO_CREATION_DATES = (
     "the missions carry no date_creation (an export from before Notion's 'Date de création' was exported): "
     "plain npts on the weekly series, raised to what is already booked"
@@ -134,10 +145,17 @@ def _creation_times(missions: pd.DataFrame) -> pd.Series | None:
     return created
 
 
-def lead_days(missions: pd.DataFrame) -> pd.Series:
-    """Per mission: how many days before the Monday of its week it was created (negative: during or after it)."""
-    starts = pd.to_datetime(missions["date_debut"])
-    return (week_start(starts) - pd.to_datetime(missions["date_creation"])) / pd.Timedelta(days=1)
+def _booked(starts: pd.Series, created: pd.Series, cancelled: pd.Series, weeks: pd.DatetimeIndex,
+            leads: np.ndarray) -> np.ndarray:
+    """len(weeks) x len(leads): each week's missions, not cancelled, created more than each lead (days) before
+    its Monday; a mission entered after it started has a negative lead."""
+    live = ~cancelled.to_numpy()
+    monday = week_start(starts)[live]
+    week_of = weeks.get_indexer(monday)
+    lead = ((monday - created[live]) / pd.Timedelta(days=1)).to_numpy()
+    in_weeks = week_of >= 0
+    return np.stack([np.bincount(week_of[in_weeks & (lead > L)], minlength=len(weeks)) for L in leads],
+                    axis=1).astype(np.int64)
 
 
 def bookings(missions: pd.DataFrame, as_of: dt.date | pd.Timestamp, horizon: int = 4) -> Bookings | None:
@@ -149,14 +167,8 @@ def bookings(missions: pd.DataFrame, as_of: dt.date | pd.Timestamp, horizon: int
     if created is None:
         return None
     weeks = weekly.history.index.append(pd.date_range(weekly.as_of_week, periods=horizon, freq="W-MON"))
-    live = ~cancelled.to_numpy()
-    week_of = weeks.get_indexer(week_start(starts)[live])
-    lead = lead_days(missions.loc[live, ["date_debut", "date_creation"]]).to_numpy()
-    in_series = week_of >= 0
-    week_of, lead = week_of[in_series], lead[in_series]
     leads = ((weeks[len(weekly.history):] - moment) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    booked = np.stack([np.bincount(week_of[lead > L], minlength=len(weeks)) for L in leads], axis=1)
-    return Bookings(weekly=weekly, weeks=weeks, leads=leads, booked=booked.astype(np.int64))
+    return Bookings(weekly=weekly, weeks=weeks, leads=leads, booked=_booked(starts, created, cancelled, weeks, leads))
 
 
 def booking_curves(missions: pd.DataFrame, as_of: dt.date | pd.Timestamp, max_lead_days: int = 35) -> pd.DataFrame:
@@ -170,15 +182,13 @@ def booking_curves(missions: pd.DataFrame, as_of: dt.date | pd.Timestamp, max_le
     when the missions have no ``date_creation``.
     """
     starts, cancelled = _checked(missions, ("date_debut", "annulation"))
-    if _creation_times(missions) is None:
-        raise ValueError("booking curves need the missions' date_creation; " + NO_CREATION_DATES.split(":")[0])
+    created = _creation_times(missions)
+    if created is None:
+        raise ValueError("booking curves need the missions' date_creation (Notion's 'Date de création'); "
+                         "these missions have none (an export from before it was exported)")
     history = weekly_series(missions, pd.Timestamp(as_of).date(), horizon=1).history
-    live = ~cancelled.to_numpy()
-    week_of = history.index.get_indexer(week_start(starts)[live])
-    lead = lead_days(missions.loc[live, ["date_debut", "date_creation"]]).to_numpy()
-    week_of, lead = week_of[week_of >= 0], lead[week_of >= 0]
     leads = np.arange(max_lead_days + 1)
-    booked = np.stack([np.bincount(week_of[lead > L], minlength=len(history)) for L in leads], axis=1)
+    booked = _booked(starts, created, cancelled, history.index, leads)
     final = history.to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         share = booked / final[:, None]
@@ -209,16 +219,15 @@ def npts_pickup(window: int | None, time_weight: float, season_weight: float, le
     def predict_pickup(finals: np.ndarray, weeks: pd.DatetimeIndex, booked: np.ndarray, booked_now: np.ndarray,
                        seed: int) -> Prediction:
         weeks_seen = len(finals)
-        level = (pd.Series(finals).rolling(level_weeks).mean().to_numpy() if level_weeks
+        # The first weeks have fewer than level_weeks weeks before them: the mean of those they have.
+        level = (pd.Series(finals).rolling(level_weeks, min_periods=1).mean().to_numpy() if level_weeks
                  else np.ones(weeks_seen))
         level = np.maximum(level, 1.0)  # a run of empty weeks: counts, not a division by 0
         rows = []
         for k in range(len(booked_now)):
             # Pickup of week t (t > k) in units of the level known k + 1 weeks before it.
             scaled = (finals - booked[:, k])[k + 1:] / level[:weeks_seen - k - 1]
-            known = np.flatnonzero(np.isfinite(scaled))
-            first = known[0] if known.size else 0
-            pickup = _npts(scaled[first:], weeks[k + 1 + first:], k + 1, seed, yearly=True, time_weight=time_weight,
+            pickup = _npts(scaled, weeks[k + 1:], k + 1, seed, yearly=True, time_weight=time_weight,
                            season_weight=season_weight, window=window)
             rows.append([booked_now[k] + level[-1] * np.asarray(q, dtype=float)[k]
                          for q in (pickup.mean, pickup.p10, pickup.p50, pickup.p90)])
@@ -267,17 +276,21 @@ BOOKING_MODELS: dict[str, BookingModel] = {
 }
 
 
-def _predict_booking(name: str, book: Bookings, cutoff: int, seed: int) -> Prediction:
-    """Model ``name`` at the origin after the first ``cutoff`` weeks: never below booked, quantiles in order."""
+def _predict_booking(model: BookingModel, book: Bookings, cutoff: int, seed: int) -> Prediction:
+    """``model`` at the origin after the first ``cutoff`` weeks: never below booked, quantiles in order."""
     problem = history_problem(SERIES_FALLBACK, cutoff)
     if problem is not None:
         raise NotEnoughHistory(problem)
     horizon = len(book.leads)
     booked_now = book.booked[cutoff + np.arange(horizon), np.arange(horizon)].astype(float)
     finals = book.weekly.history.to_numpy(dtype=float)[:cutoff]
-    raw = BOOKING_MODELS[name](finals, book.weeks[:cutoff], book.booked[:cutoff], booked_now, seed)
-    quantiles = np.sort(np.maximum(np.vstack([raw.p10, raw.p50, raw.p90]), booked_now), axis=0)
-    return Prediction(mean=np.maximum(raw.mean, booked_now), p10=quantiles[0], p50=quantiles[1], p90=quantiles[2])
+    return _at_least(model(finals, book.weeks[:cutoff], book.booked[:cutoff], booked_now, seed), booked_now)
+
+
+def _at_least(raw: Prediction, booked: np.ndarray) -> Prediction:
+    """The prediction raised to what is booked, quantiles in order."""
+    quantiles = np.sort(np.maximum(np.vstack([raw.p10, raw.p50, raw.p90]), booked), axis=0)
+    return Prediction(mean=np.maximum(raw.mean, booked), p10=quantiles[0], p50=quantiles[1], p90=quantiles[2])
 
 
 # -- the forecast and its backtest ----------------------------------------------------------------
@@ -300,14 +313,11 @@ def forecast_bookings(missions: pd.DataFrame, as_of: dt.date | pd.Timestamp, hor
     if book is None:
         weekly = weekly_series(missions, pd.Timestamp(as_of).date(), horizon=horizon)
         booked_now = weekly.booked.to_numpy(dtype=float)
-        raw = predict(SERIES_FALLBACK, weekly.history.astype(float), horizon, seed)
-        quantiles = np.maximum(np.vstack([raw.p10, raw.p50, raw.p90]), booked_now)
-        prediction = Prediction(mean=np.maximum(raw.mean, booked_now), p10=quantiles[0], p50=quantiles[1],
-                                p90=quantiles[2])
+        prediction = _at_least(predict(SERIES_FALLBACK, weekly.history.astype(float), horizon, seed), booked_now)
         warnings, model = [NO_CREATION_DATES], SERIES_FALLBACK
     else:
         weekly = book.weekly
-        prediction = _predict_booking(PRODUCTION_MODEL, book, len(weekly.history), seed)
+        prediction = _predict_booking(BOOKING_MODELS[PRODUCTION_MODEL], book, len(weekly.history), seed)
         booked_now = book.booked[len(weekly.history) + np.arange(horizon), np.arange(horizon)]
         warnings, model = [], PRODUCTION_MODEL
     caveat = history_warning(SERIES_FALLBACK, len(weekly.history))
@@ -319,6 +329,25 @@ def forecast_bookings(missions: pd.DataFrame, as_of: dt.date | pd.Timestamp, hor
     frame.attrs["warnings"] = warnings + ([caveat] if caveat else [])
     frame.attrs["model"] = model
     return frame
+
+
+def booking_errors(book: Bookings, model: BookingModel, name: str, cutoffs: range, seed: int = 0) -> pd.DataFrame:
+    """The backtest rows (``ERROR_COLUMNS``) of one booking model, named ``name``, at the origins ``cutoffs``
+    (numbers of completed weeks before each origin, see ``origin_cutoffs``)."""
+    history = book.weekly.history
+    y = history.to_numpy(dtype=float)
+    scales, _ = origin_scales(y, cutoffs)
+    horizon = len(book.leads)
+    blocks = []
+    for cutoff in cutoffs:
+        p = _predict_booking(model, book, cutoff, seed)
+        blocks.append(pd.DataFrame({
+            "model": name, "as_of_week": history.index[cutoff],
+            "week_start": history.index[cutoff:cutoff + horizon], "step": np.arange(1, horizon + 1),
+            "actual": y[cutoff:cutoff + horizon], "mean": p.mean, "p10": p.p10, "p50": p.p50, "p90": p.p90,
+            "scale": scales[cutoff],
+        }))
+    return pd.concat(blocks, ignore_index=True)[ERROR_COLUMNS]
 
 
 def backtest_bookings_errors(missions: pd.DataFrame, as_of: dt.date | pd.Timestamp, horizon: int = 4,
@@ -351,18 +380,9 @@ def backtest_bookings_errors(missions: pd.DataFrame, as_of: dt.date | pd.Timesta
     if booking_names and book is None:
         warnings.append(f"{', '.join(booking_names)} left out of the backtest: {NO_CREATION_DATES}")
     elif booking_names:
-        y = history.to_numpy()
-        scales, season = origin_scales(y, cutoffs)
+        _, season = origin_scales(history.to_numpy(), cutoffs)
         mase_scale = mase_scale or ("seasonal_naive_52" if season == SEASON else "naive_1")
-        for name in booking_names:
-            for cutoff in cutoffs:
-                p = _predict_booking(name, book, cutoff, seed)
-                blocks.append(pd.DataFrame({
-                    "model": name, "as_of_week": history.index[cutoff],
-                    "week_start": history.index[cutoff:cutoff + horizon], "step": np.arange(1, horizon + 1),
-                    "actual": y[cutoff:cutoff + horizon], "mean": p.mean, "p10": p.p10, "p50": p.p50,
-                    "p90": p.p90, "scale": scales[cutoff],
-                }))
+        blocks += [booking_errors(book, BOOKING_MODELS[name], name, cutoffs, seed) for name in booking_names]
     if not blocks:
         raise NotEnoughHistory("; ".join(warnings) or "no model to backtest")
     errors = pd.concat(blocks, ignore_index=True)[ERROR_COLUMNS]
@@ -409,18 +429,3 @@ def staffing(forecast_frame: pd.DataFrame, missions: pd.DataFrame, missions_per_
         out[f"extras_to_find_{level}"] = (out[f"extras_needed_{level}"] - out["extras_assigned"]).clip(lower=0)
     return out
 
-
-__all__ = [
-    "ALL_MODEL_NAMES",
-    "BOOKING_MODEL_NAMES",
-    "PRODUCTION_MODEL",
-    "Bookings",
-    "as_of_moment",
-    "backtest_bookings",
-    "backtest_bookings_errors",
-    "booking_curves",
-    "bookings",
-    "forecast_bookings",
-    "lead_days",
-    "staffing",
-]
