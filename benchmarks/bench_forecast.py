@@ -89,7 +89,8 @@ def sample_missions(export_date: dt.date = EXPORT_DATE, seed: int = 0) -> tuple[
     parsed = read_export(generated.files, generated.export_id)
     core = build_core_tables(parsed.missions, parsed.hotels, parsed.extras, export_id=generated.export_id, tariffs=SAMPLE_TARIFFS)
     kept = parsed.missions[parsed.missions["reject_reason"].isna()]
-    created = pd.Series(parse_local_dates(kept["Date de création"])["start"].to_numpy(), index=kept["mission_id"].to_numpy())
+    created = pd.Series(parse_local_dates(kept["Date de création"])["start"].to_numpy(),
+                        index=kept["mission_id"].to_numpy())
     missions = core.missions.assign(date_creation=core.missions["mission_id"].map(created).to_numpy())
     return missions, f"sample export {generated.export_id} (seed {seed}, 104 weeks)"
 
@@ -142,7 +143,8 @@ def booking_league(exports: int, first_seed: int) -> bool:
           f"production model {BOOKING_PRODUCTION_MODEL}, baseline plain npts")
     for step in range(1, HORIZON + 1):
         table = league_table(errors[errors["step"] == step])
-        print(f"\n{step} week{'s' if step > 1 else ''} ahead (league table pooled over the exports, best first by wql):")
+        print(f"\n{step} week{'s' if step > 1 else ''} ahead "
+              "(league table pooled over the exports, best first by wql):")
         print(table.drop(columns="origins").round(3).to_string(index=False))
     rows, ok = [], True
     for step in range(1, HORIZON + 1):
@@ -202,8 +204,9 @@ def choose_kernel(exports: int) -> None:
     for label, *_ in KERNEL_VARIANTS:
         mine = errors[errors["model"] == label]
         steps = [league_table(mine[mine["step"] == step]).iloc[0] for step in range(1, HORIZON + 1)]
-        print(f"| {label} | {' / '.join(f'{row.mape:.1%}'[:-1] for row in steps)} % | "
-              f"{' / '.join(f'{row.coverage_80:.0%}'[:-1] for row in steps)} % | {league_table(mine).iloc[0].wql:.3f} |")
+        mape = " / ".join(f"{row.mape * 100:.1f}" for row in steps)
+        covered = " / ".join(f"{row.coverage_80 * 100:.0f}" for row in steps)
+        print(f"| {label} | {mape} % | {covered} % | {league_table(mine).iloc[0].wql:.3f} |")
 
 
 def timed(fn):

@@ -4,7 +4,14 @@ The Dagster assets live in ``mission_platform.forecast.assets`` and call these.
 """
 
 from .backtest import backtest, backtest_errors, compare_with_actuals, league_table, realised_errors
-from .bookings import BOOKING_MODEL_NAMES, backtest_bookings, backtest_bookings_errors, booking_curves, forecast_bookings, staffing
+from .bookings import (
+    BOOKING_MODEL_NAMES,
+    backtest_bookings,
+    backtest_bookings_errors,
+    booking_curves,
+    forecast_bookings,
+    staffing,
+)
 from .bookings import PRODUCTION_MODEL as BOOKING_PRODUCTION_MODEL
 from .metrics import coverage, mape, mase, naive_scale, smape, wql
 from .models import MIN_WEEKS, MODEL_NAMES, PRODUCTION_MODEL, SEASON, NotEnoughHistory, forecast
