@@ -215,6 +215,11 @@ def test_the_shortest_history_forecasts_with_a_caveat(missions):
     assert predicted.attrs["model"] == PRODUCTION_MODEL
     assert any("less than a year of history (8 completed weeks)" in w for w in predicted.attrs["warnings"])
     assert (predicted["p10"] >= predicted["already_booked"]).all() and predicted["p90"].notna().all()
+    # The shortest backtest: 2 origins, the first with MIN_WEEKS weeks before it.
+    shortest = missions[missions["date_debut"] >= AS_OF_WEEK - pd.Timedelta(weeks=MIN_WEEKS + 5)]
+    table = backtest_bookings(shortest, AS_OF)
+    assert set(BOOKING_MODEL_NAMES) <= set(table["model"]) and (table["origins"] == 2).all()
+    assert table[["mape", "wql", "coverage_80"]].notna().all().all()
 
 
 def test_too_short_a_history_says_how_short(missions):
