@@ -49,7 +49,7 @@ Models (names as in the league table; the series models of ``models`` run too):
 
 Backtest (``backtest_bookings``): origins as in ``backtest`` (the last
 ``origins`` weeks whose ``horizon`` weeks are complete), each at the as-of
-moment's weekday and time, 1 to ``origins + horizon - 1`` weeks earlier. At an
+moment's weekday and time, ``horizon`` to ``origins + horizon - 1`` weeks earlier. At an
 origin, only missions created before it count as booked for the weeks ahead,
 and the pickup history uses, for each past week, what was booked at the same
 lead: every count comes from creation times before the origin (nothing leaks
@@ -67,7 +67,6 @@ import pandas as pd
 
 from .backtest import ERROR_COLUMNS, backtest_errors, league_table, origin_cutoffs, origin_scales
 from .models import (
-    MIN_WEEKS,
     MODEL_NAMES,
     SEASON,
     NotEnoughHistory,
