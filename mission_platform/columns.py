@@ -318,6 +318,13 @@ MISSIONS = Database("missions", "Missions", "missions", [
     _prop("règlement", "payment_status", Parse.TEXT,
           Column("payment_status", "string", PUBLIC, "payé, en attente, en retard.", vocabulary=True,
                  warehouse=WarehouseColumn("reglement", "text", "Payment status."))),
+    # Notion's created time: when the mission was booked. Older exports lack it: the forecast then falls back
+    # to plain NPTS (it cannot know what was already booked).
+    _prop("Date de création", "created_at", Parse.DATE,
+          Column("created_at", "datetime64[ns]", PUBLIC, "Page creation time (when the mission was booked), Paris local.",
+                 warehouse=WarehouseColumn("date_creation", LOCAL_TIME,
+                                           "When the mission was booked (Notion's created time), Paris local.")),
+          required=False),
     *(Computed(WarehouseColumn(name, MONEY, description, rule=rule, privacy=PUBLIC)) for name, description, rule in (
         ("total_ht", "€ HT billed: hours x the rate its status calls for, plus overtime; 0 when cancelled.", at_least(0)),
         ("total_ttc", "total_ht with VAT.", at_least(0)),

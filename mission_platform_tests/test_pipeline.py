@@ -167,8 +167,11 @@ def test_the_forecast_check_catches_a_malformed_forecast():
     good = pd.DataFrame({
         "week_start": pd.date_range("2024-09-16", periods=4, freq="7D"),
         "mean": [10.0, 11, 12, 13], "p10": [8.0, 9, 10, 11], "p50": [10.0, 11, 12, 13], "p90": [12.0, 13, 14, 15],
+        "already_booked": pd.array([8, 5, 1, 0], dtype="Int64"),
     })
     assert forecast_sanity(good, monday).passed
+    below_booked = good.assign(already_booked=pd.array([9, 5, 1, 0], dtype="Int64"))  # p10 under what is booked
+    assert not forecast_sanity(below_booked, monday).passed
     crossed = good.assign(p10=[8.0, 12, 10, 11])  # p10 above p50 in week 2
     assert not forecast_sanity(crossed, monday).passed
     shifted = good.assign(week_start=good["week_start"] + pd.Timedelta(days=1))  # Tuesdays
@@ -216,3 +219,41 @@ def test_the_public_demo_coefficients_cannot_be_recovered_from_what_looker_reade
         near = np.abs(coefficients / secret[side] - 1) <= 0.01
         # The secret coefficient does not stand out from the others: no better than what chance gives anywhere.
         assert score[near].max() <= np.quantile(score[~near], 0.99), (side, score[near].max())
+
+
+def test_an_older_export_without_creation_dates_is_forecast_by_plain_npts_with_a_warning(pipeline_env):
+    """Missions carry Notion's created time; an older export without the column still loads and is forecast."""
+    import csv
+    import io
+
+    lake = Path(pipeline_env["lake_url"])
+    export_id = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
+    (missions_file,) = (lake / "raw" / "notion" / export_id).glob("Missions *.csv")
+    records = list(csv.reader(io.StringIO(missions_file.read_bytes().decode("utf-8-sig"), newline="")))
+    assert records[0][-1] == "Date de création"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(record[:-1] for record in records)
+    missions_file.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().rstrip("\r\n").encode("utf-8"))
+    result = run_pipeline(export_id, **pipeline_env)
+    assert result.success and failed_checks(result) == []
+    url = pipeline_env["warehouse_url"]
+    assert rows(url, "SELECT count(*) FROM core.missions WHERE date_creation IS NOT NULL") == [(0,)]
+    assert {m for (m,) in rows(url, "SELECT DISTINCT model FROM core.mission_forecast")} == {"npts"}
+    (materialisation,) = result.asset_materializations_for_node("mission_forecast")
+    assert "carry no date_creation" in " ".join(materialisation.metadata["warnings"].value)
+    booked = rows(url, "SELECT p10, already_booked FROM reporting.predictions WHERE model IS NOT NULL")
+    assert len(booked) == 4 and all(p10 >= already for p10, already in booked)   # never below what is booked
+
+
+def test_the_forecast_starts_from_what_is_already_booked(pipeline_env):
+    export_id = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
+    result = run_pipeline(export_id, **pipeline_env)
+    assert result.success and failed_checks(result) == []
+    url = pipeline_env["warehouse_url"]
+    weeks = rows(url, "SELECT model, p10, p50, p90, already_booked, extras_to_find_p90 FROM reporting.predictions "
+                         "WHERE model IS NOT NULL ORDER BY week_start")
+    assert [w[0] for w in weeks] == ["npts_pickup"] * 4
+    assert all(booked <= p10 <= p50 <= p90 and to_find >= 0 for _, p10, p50, p90, booked, to_find in weeks)
+    assert weeks[0][4] > weeks[-1][4]                          # the near weeks are more booked
+    assert weeks[0][3] - weeks[0][1] < weeks[-1][3] - weeks[-1][1]   # so their band is narrower
+    assert rows(url, "SELECT count(*) FROM core.missions WHERE date_creation IS NULL") == [(0,)]

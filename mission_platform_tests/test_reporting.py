@@ -276,7 +276,8 @@ def test_rankings_directories_and_acquisition(conn):
 
 
 PREDICTION_COLUMNS = ["week_start", "actual", "mean", "p10", "p50", "p90", "already_booked", "extras_needed_p50",
-                      "extras_needed_p90", "model", "as_of_week"]
+                      "extras_needed_p90", "model", "as_of_week", "extras_to_find_p50", "extras_to_find_p90",
+                      "p50_h1", "p50_h2", "p50_h3", "p50_h4", "erreur_h1", "erreur_h2", "erreur_h3", "erreur_h4"]
 
 
 def test_predictions_columns_while_empty_then_filled(conn):
@@ -305,6 +306,9 @@ def test_predictions_columns_while_empty_then_filled(conn):
     assert all(r["model"] is None and r["p50"] is None for r in rows[:3])
     assert [(r["model"], r["as_of_week"], r["p10"], r["p50"], r["p90"], r["already_booked"], r["extras_needed_p90"])
             for r in rows[3:]] == [("npts", date(2024, 4, 8), 3.0, 5.0, 8.0, b, 8) for b in [3, 1, 0, 0]]
+    # The forecast made as of 1 April for its own week (9 missions at the median) against the 4 that happened.
+    (first_april,) = [r for r in rows if r["week_start"] == date(2024, 4, 1)]
+    assert (first_april["p50_h1"], first_april["p50_h2"], first_april["erreur_h1"]) == (9.0, None, 1.25)
     conn.rollback()
 
 

@@ -13,11 +13,11 @@ import pandas as pd
 from mission_platform.forecast import (
     PRODUCTION_MODEL,
     NotEnoughHistory,
-    backtest,
-    extras_needed,
-    forecast,
+    backtest_bookings,
+    forecast_bookings,
     missions_per_active_extra,
     realised_errors,
+    staffing,
     weekly_series,
 )
 from mission_platform.charts import forecast_chart, league_chart, png
@@ -38,13 +38,12 @@ def _published(warehouse: WarehouseResource) -> tuple[str, dt.date]:
     return published
 
 
-def _published_missions(warehouse: WarehouseResource, since: dt.date | None = None) -> pd.DataFrame:
-    """The published missions the forecast layer needs (from ``since`` on, when given)."""
+def _published_missions(warehouse: WarehouseResource) -> pd.DataFrame:
+    """The published missions, with what the forecast layer needs: when each starts, was booked, was cancelled."""
     missions = warehouse.query_frame(
-        "SELECT mission_id, extra_id, date_debut, annulation FROM core.missions WHERE date_debut >= %s",
-        (since or dt.date.min,),
-    )
-    missions["date_debut"] = pd.to_datetime(missions["date_debut"])
+        "SELECT mission_id, extra_id, date_debut, date_creation, annulation FROM core.missions")
+    for column in ("date_debut", "date_creation"):
+        missions[column] = pd.to_datetime(missions[column])
     return missions
 
 
@@ -56,13 +55,11 @@ def _history_frame(history: pd.Series) -> pd.DataFrame:
     return history.rename("missions").rename_axis("week_start").reset_index()
 
 
-def _read_weekly(warehouse: WarehouseResource) -> tuple[pd.Series, pd.DataFrame]:
-    """The stored history as a Series (completed weeks) and the booked future weeks."""
-    table = warehouse.query_frame("SELECT week_start, missions, already_booked FROM core.weekly_missions ORDER BY week_start")
-    table["week_start"] = pd.to_datetime(table["week_start"])
-    history = table.dropna(subset=["missions"]).set_index("week_start")["missions"].astype(float)
-    future = table[table["missions"].isna()]
-    return history, future
+def _read_history(warehouse: WarehouseResource) -> pd.Series:
+    """The stored completed weeks, as a Series indexed by week start."""
+    table = warehouse.query_frame(
+        "SELECT week_start, missions FROM core.weekly_missions WHERE missions IS NOT NULL ORDER BY week_start")
+    return table.set_index(pd.to_datetime(table["week_start"]))["missions"].astype(float)
 
 
 @dg.asset(
@@ -98,18 +95,20 @@ def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"gluonts", "postgres"},
     deps=[weekly_missions],
     pool="warehouse",
-    description="core.mission_forecast: the 4-week NPTS forecast (mean, p10, p50, p90) and the extras it takes, kept per as-of week.",
+    description="core.mission_forecast: the 4-week forecast from what is already booked (NPTS on what is still to "
+    "come, added to the bookings), the extras it takes and how many are still to find, kept per as-of week.",
     metadata={"dagster/table_name": "core.mission_forecast"},
     check_specs=[dg.AssetCheckSpec("forecast_sane", asset="mission_forecast", blocking=True,
-                                   description="The next 4 Mondays from the as-of week, each non-negative with "
-                                   "p10 ≤ p50 ≤ p90; checked before the forecast is stored.")],
+                                   description="The next 4 Mondays from the as-of week, each with "
+                                   "already booked ≤ p10 ≤ p50 ≤ p90; checked before the forecast is stored.")],
 )
 def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with step_guard(warehouse):
         export_id, export_date = _published(warehouse)
-        history, future = _read_weekly(warehouse)
+        missions = _published_missions(warehouse)
+        history = _read_history(warehouse)
         try:
-            predicted = forecast(history, horizon=HORIZON, model=PRODUCTION_MODEL, seed=0)
+            predicted = forecast_bookings(missions, export_date, horizon=HORIZON, seed=0)
         except NotEnoughHistory as exc:
             context.log.warning(str(exc))
             return dg.MaterializeResult(
@@ -117,28 +116,28 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 check_results=[dg.AssetCheckResult(check_name="forecast_sane", passed=True,
                                                    description="no forecast this week: not enough history")],
             )
-        # Staffing looks at the last STAFFING_WEEKS completed weeks only: no need to read the whole history again.
-        as_of_week = _as_of_week(export_date)
-        recent = _published_missions(warehouse, since=as_of_week - dt.timedelta(weeks=STAFFING_WEEKS))
-        per_extra = missions_per_active_extra(recent, export_date, weeks=STAFFING_WEEKS)
-        rows = extras_needed(predicted, per_extra)
-        booked = future.set_index("week_start")["already_booked"]
-        rows["already_booked"] = pd.to_datetime(rows["week_start"]).map(booked).astype("Int64")
+        warnings = list(predicted.attrs.get("warnings", []))
+        for warning in warnings:   # e.g. an older export without creation dates: plain NPTS
+            context.log.warning(warning)
+        per_extra = missions_per_active_extra(missions, export_date, weeks=STAFFING_WEEKS)
+        rows = staffing(predicted, missions, per_extra)
         rows.insert(0, "as_of_week", _as_of_week(export_date))
-        rows.insert(2, "model", PRODUCTION_MODEL)
+        rows.insert(2, "model", predicted.attrs["model"])
         rows["export_id"] = export_id
         sanity = forecast_sanity(rows, _as_of_week(export_date))
         if sanity.passed:  # a forecast that fails its check is never stored
             warehouse.upsert_rows("mission_forecast", rows)
-        shown = rows[["week_start", "p10", "p50", "p90", "already_booked", "extras_needed_p50", "extras_needed_p90"]]
+        shown = rows[["week_start", "already_booked", "p10", "p50", "p90", "extras_needed_p50", "extras_needed_p90",
+                      "extras_to_find_p50", "extras_to_find_p90"]]
         return dg.MaterializeResult(
             metadata=table_metadata(
                 TABLES["mission_forecast"], len(rows),
                 chart=chart(png(forecast_chart(_history_frame(history), shown)), "forecast"),
                 forecast=table_preview(shown.round(1)),
+                model=dg.MetadataValue.text(predicted.attrs["model"]),
                 missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
                 as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
-                warnings=dg.MetadataValue.json(list(predicted.attrs.get("warnings", []))),
+                warnings=dg.MetadataValue.json(warnings),
                 stored=dg.MetadataValue.bool(sanity.passed),
             ),
             check_results=[sanity],
@@ -150,16 +149,18 @@ def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     kinds={"gluonts", "postgres"},
     deps=[weekly_missions, mission_forecast],
     pool="warehouse",
-    description="core.forecast_backtest: every model compared by rolling-origin backtest (up to 12 origins, 4 weeks ahead); "
-    "and the realised error of past production forecasts.",
+    description="core.forecast_backtest: every model (booking-aware and series) compared by an honest rolling-origin "
+    "backtest (up to 12 origins, 4 weeks ahead, only what was booked before each origin); and the realised error "
+    "of past production forecasts.",
     metadata={"dagster/table_name": "core.forecast_backtest"},
 )
 def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with step_guard(warehouse):
         export_id, export_date = _published(warehouse)
-        history, _ = _read_weekly(warehouse)
+        missions = _published_missions(warehouse)
+        history = _read_history(warehouse)
         try:
-            league = backtest(history, horizon=HORIZON, origins=12)
+            league = backtest_bookings(missions, export_date, horizon=HORIZON, origins=12)
         except NotEnoughHistory as exc:
             context.log.warning(str(exc))
             return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
@@ -192,6 +193,7 @@ def forecast_sanity(rows: pd.DataFrame, as_of_week: dt.date) -> dg.AssetCheckRes
     weeks_ok = list(pd.to_datetime(rows["week_start"])) == expected
     bad = int(((rows[["mean", "p10", "p50", "p90"]] < 0).any(axis=1)
                | (rows["p10"] > rows["p50"]) | (rows["p50"] > rows["p90"])
+               | (rows["p10"] < rows["already_booked"])
                | rows[["mean", "p10", "p50", "p90"]].isna().any(axis=1)).sum())
     return dg.AssetCheckResult(
         check_name="forecast_sane",

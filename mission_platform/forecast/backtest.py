@@ -55,6 +55,26 @@ def _mase_season(earliest_origin_weeks: int) -> int:
     return SEASON if earliest_origin_weeks > SEASON else 1
 
 
+def origin_cutoffs(weeks: int, horizon: int, origins: int) -> range:
+    """The backtest origins as history lengths: the last ``origins`` whose ``horizon`` weeks are all known.
+
+    Raises ``NotEnoughHistory`` when fewer than 2 fit in ``weeks`` completed weeks.
+    """
+    count = min(origins, weeks - horizon - MIN_WEEKS + 1)
+    if count < 2:
+        raise NotEnoughHistory(
+            f"a backtest needs at least 2 forecast origins, i.e. {MIN_WEEKS + horizon + 1} completed weeks "
+            f"for a {horizon}-week horizon ({MIN_WEEKS} weeks before the first origin); there are {weeks}"
+        )
+    return range(weeks - horizon - count + 1, weeks - horizon + 1)
+
+
+def origin_scales(y: np.ndarray, cutoffs: range) -> tuple[dict[int, float], int]:
+    """The MASE denominator of each origin, and the season it uses (52, or 1 when the history is too short)."""
+    season = _mase_season(cutoffs[0])
+    return {c: metrics.naive_scale(y[:c], season) for c in cutoffs}, season
+
+
 def backtest_errors(
     series: pd.Series,
     horizon: int = 4,
@@ -72,14 +92,8 @@ def backtest_errors(
     """
     history = as_weekly_series(series)
     names = [get_model(name).name for name in ([models] if isinstance(models, str) else models)]
-    weeks = len(history)
-    count = min(origins, weeks - horizon - MIN_WEEKS + 1)
-    if count < 2:
-        raise NotEnoughHistory(
-            f"a backtest needs at least 2 forecast origins, i.e. {MIN_WEEKS + horizon + 1} completed weeks "
-            f"for a {horizon}-week horizon ({MIN_WEEKS} weeks before the first origin); there are {weeks}"
-        )
-    cutoffs = range(weeks - horizon - count + 1, weeks - horizon + 1)
+    cutoffs = origin_cutoffs(len(history), horizon, origins)
+    count = len(cutoffs)
     warnings = []
     runs: dict[str, list[int]] = {}
     for name in names:
@@ -98,14 +112,13 @@ def backtest_errors(
             warnings.append(f"{name} at the earliest backtest origin: {caveat}")
     if not runs:
         raise NotEnoughHistory("; ".join(warnings))
-    season = _mase_season(cutoffs[0])
+    y = history.to_numpy(dtype=float)
+    scales, season = origin_scales(y, cutoffs)
     if season != SEASON:
         warnings.append(
             f"MASE scaled by the naive (1 week) in-sample error: the earliest origin has {cutoffs[0]} weeks "
             f"of history, the seasonal naive scale needs more than {SEASON}"
         )
-    y = history.to_numpy(dtype=float)
-    scales = {c: metrics.naive_scale(y[:c], season) for c in cutoffs}
     blocks = []
     for name, usable in runs.items():
         for cutoff in usable:

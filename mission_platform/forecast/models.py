@@ -8,7 +8,8 @@ weeks *ending* Sunday), so the period holding a Monday runs Monday to Sunday;
 
 Models (the names are used everywhere: warehouse, metadata, backtest):
 
-- ``npts``: the production model, GluonTS's NPTS with yearly seasonality.
+- ``npts``: GluonTS's NPTS with yearly seasonality (``SERIES_MODEL``): the forecast when an export has no
+  creation dates, and the baseline of the booking-aware production model (``bookings``).
   GluonTS's default time feature for weekly data is the day of the month
   (``npts_day_of_month`` below): it matches a week with the weeks that happen
   to share its day of month, whatever the season. (Asking for two default
@@ -78,7 +79,7 @@ NPTS_SAMPLES = 1000    # more than GluonTS's 100: steadier quantiles for little 
 NPTS_TIME_WEIGHT = 6.0     # kernel weight of the time index (spans 1 over the history)
 NPTS_SEASON_WEIGHT = 3.0   # kernel weight of each of cos, sin of the ISO week
 FOURIER_HARMONICS = 3
-PRODUCTION_MODEL = "npts"
+SERIES_MODEL = "npts"  # NPTS on the weekly series: the forecast of an export without creation dates, and the baseline
 
 
 class NotEnoughHistory(ValueError):
@@ -155,9 +156,14 @@ def week_of_year_features(weeks: pd.DatetimeIndex) -> np.ndarray:
     return np.vstack([np.cos(angle), np.sin(angle)])
 
 
-def _npts(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int, seed: int, *, yearly: bool) -> Prediction:
+def _npts(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int, seed: int, *, yearly: bool,
+          time_weight: float = NPTS_TIME_WEIGHT, season_weight: float = NPTS_SEASON_WEIGHT,
+          window: int | None = None) -> Prediction:
+    """NPTS on the ``window`` last weeks (all when None); the time weight spans that window."""
     from gluonts.model.npts import NPTSPredictor
 
+    if window is not None:
+        y, weeks = y[-window:], weeks[-window:]
     entry = _gluonts_entry(y, weeks)
     if yearly:
         all_weeks = weeks.append(future_weeks(weeks[-1], horizon))
@@ -166,7 +172,7 @@ def _npts(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int, seed: int, *, ye
             prediction_length=horizon,
             use_default_time_features=False,
             feature_scale=1.0,
-            exp_kernel_weights=[NPTS_TIME_WEIGHT, NPTS_SEASON_WEIGHT, NPTS_SEASON_WEIGHT],
+            exp_kernel_weights=[time_weight, season_weight, season_weight],
         )
     else:
         predictor = NPTSPredictor(prediction_length=horizon)
@@ -318,7 +324,7 @@ def predict(name: str, history: pd.Series, horizon: int, seed: int) -> Predictio
     return Prediction(mean=np.clip(np.asarray(raw.mean, dtype=float), 0, None), p10=quantiles[0], p50=quantiles[1], p90=quantiles[2])
 
 
-def forecast(series: pd.Series, horizon: int = 4, model: str = PRODUCTION_MODEL, seed: int = 0) -> pd.DataFrame:
+def forecast(series: pd.Series, horizon: int = 4, model: str = SERIES_MODEL, seed: int = 0) -> pd.DataFrame:
     """Forecast the ``horizon`` weeks after the last week of ``series``.
 
     ``series``: weekly counts indexed by week start (Monday). Returns one row per

@@ -89,6 +89,7 @@ def build_export(
     vocabulary = MissionVocabulary.build(
         calendar, hotel_frame, ghosts, extra_frame, invoice_numbers,
         max_half_euros=int(mission_frame[["rate", "urgent_rate"]].to_numpy().max(initial=0)),
+        created=mission_frame["created"].to_numpy(),
     )
     database_ids = nf.hex_ids(rng["ids"], 3)
     csv_files = {

@@ -8,7 +8,9 @@ with these columns (codes index the vocabularies below; -1 = empty cell):
 hotel), ``title_hotel`` (the hotel named in ``Propriété``), ``extra``,
 ``flags`` (bit mask of ``STATUSES``), ``overtime`` (``TEXTS``), ``rate`` and
 ``urgent_rate`` (half euros), ``rate_style``, ``invoice``, ``payment``
-(``PAYMENTS``), ``date_style`` (``DateStyle``) and ``pad`` (stray spaces).
+(``PAYMENTS``), ``date_style`` (``DateStyle``), ``pad`` (stray spaces) and
+``created`` (Notion's created time: minutes after midnight of day 0, Paris wall
+clock; the file is in this order).
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ URGENT_SHARE = 0.15
 CANCELLED_BY_HOTEL_SHARE = 0.04
 CANCELLED_BY_EXTRA_SHARE = 0.03
 OVERTIME_SHARE = 0.11
+# Booking lead times, in days before the shift starts: urgent missions within 48 hours; the others mostly one to
+# three weeks ahead (a gamma of mean 14 days: 70 % between 7 and 21 days); a few entered after they happened
+# (a day to a week late, when the office catches up on the phone bookings).
+URGENT_LEAD_DAYS = (1 / 24, 2.0)
+LEAD_SHAPE, LEAD_SCALE_DAYS = 4.0, 3.5
+LATE_ENTRY_SHARE = 0.02
+LATE_ENTRY_DAYS = (0.5, 7.0)
 
 
 class DateStyle(IntEnum):
@@ -135,13 +144,15 @@ def simulate_missions(rng: np.random.Generator, calendar: Calendar, hotels: pd.D
     n = len(day)
     shift = rng.choice(len(SHIFTS), size=n, p=SHIFTS["share"].to_numpy())
     urgent = rng.random(n) < URGENT_SHARE
-    # Urgent missions are booked a day or two ahead, others about two weeks ahead: the further a future day,
-    # the fewer of its missions are already booked when the export is taken (at noon).
-    lead = np.where(urgent, rng.exponential(1.5, size=n), 1.0 + rng.exponential(12.0, size=n))
+    # The further a future day, the fewer of its missions are already booked when the export is taken (at noon).
+    lead = np.where(urgent, rng.uniform(*URGENT_LEAD_DAYS, size=n), rng.gamma(LEAD_SHAPE, LEAD_SCALE_DAYS, size=n))
+    late = ~urgent & (rng.random(n) < LATE_ENTRY_SHARE)
+    lead[late] = -rng.uniform(*LATE_ENTRY_DAYS, size=int(late.sum()))
     booked_at = day + SHIFTS["start"].to_numpy()[shift] / 1440.0 - lead
     visible = booked_at <= e + 0.5
-    order = np.argsort(booked_at[visible], kind="stable")
-    day, shift, urgent = day[visible][order], shift[visible][order], urgent[visible][order]
+    created = created_minutes(calendar, booked_at[visible])
+    order = np.argsort(created, kind="stable")
+    day, shift, urgent, created = day[visible][order], shift[visible][order], urgent[visible][order], created[order]
     n = len(day)
 
     hotel = draw_by_day(rng, hotel_weights(hotels, calendar), day)
@@ -189,8 +200,23 @@ def simulate_missions(rng: np.random.Generator, calendar: Calendar, hotels: pd.D
         "payment": payment.astype(np.int8),
         "date_style": rng.choice(len(CLEAN_DATE_SHARES), size=n, p=CLEAN_DATE_SHARES).astype(np.int8),
         "pad": np.zeros(n, dtype=np.int8),
+        "created": created,
     })
     return frame, invoice_numbers
+
+
+def created_minutes(calendar: Calendar, booked_at: np.ndarray) -> np.ndarray:
+    """Notion's created times (minutes after midnight of day 0, Paris wall clock) of booking times in days.
+
+    The hour the clocks skip in spring does not exist on the wall clock: a time in it is read an hour later.
+    """
+    minutes = np.floor(booked_at * 1440).astype(np.int64)
+    day, minute = np.divmod(minutes, 1440)
+    days = np.arange(day.min(initial=0), day.max(initial=0) + 1)
+    spring = paris_offset_hours(calendar, days, np.full(len(days), 60)) < paris_offset_hours(
+        calendar, days, np.full(len(days), 4 * 60))
+    skipped = spring[day - days[0]] & (minute >= 2 * 60) & (minute < 3 * 60)
+    return minutes + 60 * skipped
 
 
 def _invoices(rng: np.random.Generator, calendar: Calendar, hotel: np.ndarray, n_hotels: int, day: np.ndarray,
@@ -315,14 +341,20 @@ class MissionVocabulary:
     rates: np.ndarray          # by half-euro amount + rate_style * len(grid)
     invoices: np.ndarray
     payments: np.ndarray
+    created_days: np.ndarray   # [english, day - first_created_day]: '12 janvier 2022' / 'January 12, 2022'
+    created_clock: np.ndarray  # [english, minute of the day]: '14:30' / '2:30 PM'
+    first_created_day: int
 
     @classmethod
     def build(cls, calendar: Calendar, hotels: pd.DataFrame, ghosts: pd.DataFrame, extras: pd.DataFrame,
-              invoice_numbers: np.ndarray, max_half_euros: int) -> "MissionVocabulary":
+              invoice_numbers: np.ndarray, max_half_euros: int, created: np.ndarray) -> "MissionVocabulary":
         grid = np.arange(max_half_euros + 1) / 2
         hotel_short = np.concatenate([hotels["short"].to_numpy(dtype=object), ghosts["short"].to_numpy(dtype=object)])
         if nf.needs_quotes(hotel_short).any():
             raise ValueError("a hotel's short name holds a comma, a quote or a line break: mission titles would break")
+        first_day, last_day = (int(d) for d in np.divmod([created.min(initial=0), created.max(initial=0)], 1440)[0])
+        days = calendar.dates(np.arange(first_day, last_day + 1))
+        minutes = pd.Timestamp(0) + pd.to_timedelta(np.arange(1440), unit="min")
         return cls(
             dates=nf.quote(date_vocabulary(calendar)),
             title_prefix=("Réception " + SHIFTS["kind"] + " – ").to_numpy(dtype=object),
@@ -335,6 +367,9 @@ class MissionVocabulary:
             rates=nf.quote(np.concatenate([nf.number(grid), nf.number(grid, decimals=2)])),
             invoices=nf.with_empty(invoice_numbers),
             payments=nf.with_empty(PAYMENTS),
+            created_days=np.stack([nf.french_date(days), nf.english_date(days)]),
+            created_clock=np.stack([nf.hh_mm(minutes), nf.english_time(minutes)]),
+            first_created_day=first_day,
         )
 
 
@@ -345,6 +380,10 @@ def mission_rows(frame: pd.DataFrame, vocab: MissionVocabulary, chunk_rows: int 
         m = frame.iloc[begin:begin + chunk_rows]
         day, shift, pad = (m[c].to_numpy(dtype=np.int64) for c in ("day", "shift", "pad"))
         rate_offset = m["rate_style"].to_numpy(dtype=np.int64) * n_grid
+        # Created time in the locale of the row's date: French, or English (its comma needs quotes).
+        english = (m["date_style"].to_numpy() == DateStyle.ENGLISH).astype(np.int64)
+        created_day, created_minute = np.divmod(m["created"].to_numpy(dtype=np.int64), 1440)
+        english_quote = np.where(english == 1, '"', "").astype(object)
         yield [
             ("MIS-", nf.ints(m["number"])),
             # Propriété, e.g. 'Réception nuit – Hôtel des Arts – 12/03': its fragments never need quoting.
@@ -359,4 +398,6 @@ def mission_rows(frame: pd.DataFrame, vocab: MissionVocabulary, chunk_rows: int 
             vocab.rates[m["urgent_rate"].to_numpy(dtype=np.int64) + rate_offset],
             vocab.invoices[m["invoice"].to_numpy(dtype=np.int64)],
             vocab.payments[m["payment"].to_numpy(dtype=np.int64)],
+            (english_quote, vocab.created_days[english, created_day - vocab.first_created_day], " ",
+             vocab.created_clock[english, created_minute], english_quote),
         ]
