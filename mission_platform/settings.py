@@ -459,8 +459,9 @@ def describe_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         user, host = netloc.rsplit("@", 1)
-        if ":" in user:
-            netloc = f"{user.split(':', 1)[0]}:***@{host}"
+        name, _, password = user.partition(":")
+        if password:  # an empty one (the embedded server's) is left as it is: the psql line must work
+            netloc = f"{name}:***@{host}"
     query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
     return parts._replace(netloc=netloc, query=query).geturl()
 

@@ -153,6 +153,17 @@ def test_the_ui_shows_every_layer_and_materialises_an_export(pipeline_env, tmp_p
                         f"{exc}; the page shows {run_status(browser)!r}, the instance {stored.status.value}"
                     ) from None
                 browser.save_screenshot(str(OUTPUT / "04-run-finished.png"))
+
+                # The resources show which variable feeds each setting, never its value.
+                browser.get(f"{base_url}/locations/mission_platform/resources/warehouse")
+                wait_for(browser, lambda d: visible(d, "//*[contains(text(), 'MISSION_WAREHOUSE_URL')]"), PAGE_TIMEOUT,
+                         "the warehouse resource's URL field, fed by MISSION_WAREHOUSE_URL")
+                browser.save_screenshot(str(OUTPUT / "05-warehouse-resource.png"))
+                assert pipeline_env["warehouse_url"].rsplit("/", 1)[1] not in browser.page_source
+                browser.get(f"{base_url}/locations/mission_platform/resources/tariffs")
+                wait_for(browser, lambda d: visible(d, "//*[contains(text(), 'OVERTIME_RATE')]"), PAGE_TIMEOUT,
+                         "the tariffs resource's fields, fed by OVERTIME_RATE and the others")
+                browser.save_screenshot(str(OUTPUT / "06-tariffs-resource.png"))
             except BaseException:
                 browser.save_screenshot(str(OUTPUT / "failure.png"))
                 raise

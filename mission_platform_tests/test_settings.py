@@ -125,5 +125,7 @@ def test_passwords_are_taken_out_of_urls_and_messages(monkeypatch):
     monkeypatch.setenv("LOOKER_READER_PASSWORD", "looker-pa55word")
     assert settings.describe_url(settings.warehouse_url()) == "postgresql://mission@db:5432/wh?sslmode=require&password=***"
     assert settings.describe_url("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
+    embedded = "postgresql://postgres:@/postgres?host=/data/warehouse"  # no password: left whole, for the psql line
+    assert settings.describe_url(embedded) == settings.redact(embedded) == embedded
     text = "pa55-query-word, amqp://user:broker-pa55@rabbit//, looker-pa55word, postgresql://x:other-secret@h/d"
     assert settings.redact(text) == "***, amqp://user:***@rabbit//, ***, postgresql://x:***@h/d"

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -428,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_generate(argv[1:])
         args = build_parser().parse_args(argv)
         settings.check_environment()
+        if not getattr(args, "verbose", False):
+            # gluonts' advice to install a faster JSON library, at its first use: nothing a person running us can act on.
+            warnings.filterwarnings("ignore", message="Using `json`-module", category=UserWarning)
         return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui}[args.command](args)
     except CliError as exc:
         print(f"error: {settings.redact(str(exc))}", file=sys.stderr)

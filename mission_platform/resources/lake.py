@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 import pandas as pd
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from mission_platform.retry import with_retries
 
@@ -51,9 +51,9 @@ class LakeResource(dg.ConfigurableResource):
     (the shareable data set).
     """
 
-    url: str = "./data/lake"
-    s3_endpoint_url: Optional[str] = None
-    s3_region: Optional[str] = None
+    url: str = Field(default="./data/lake", description="MISSION_LAKE_URL: a folder or s3://bucket/prefix")
+    s3_endpoint_url: Optional[str] = Field(default=None, description="MISSION_S3_ENDPOINT_URL (unset: AWS)")
+    s3_region: Optional[str] = Field(default=None, description="AWS_REGION or AWS_DEFAULT_REGION")
 
     _client = PrivateAttr(default=None)
 

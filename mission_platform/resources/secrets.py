@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 import dagster as dg
+from pydantic import Field
 
 from mission_platform import settings
 from mission_platform.resources.fields import field_value
@@ -19,11 +20,11 @@ from mission_platform.resources.fields import field_value
 class TariffsResource(dg.ConfigurableResource):
     """The company's tariffs: all four, or none in the demo (labelled sample values)."""
 
-    overtime_rate: Optional[str] = None            # OVERTIME_RATE
-    extra_hourly_pay: Optional[str] = None         # EXTRA_HOURLY_PAY
-    extra_hourly_pay_urgent: Optional[str] = None  # EXTRA_HOURLY_PAY_URGENT
-    vat_rate: Optional[str] = None                 # VAT_RATE
-    environment: Optional[str] = None              # MISSION_ENV: production requires the four
+    overtime_rate: Optional[str] = Field(default=None, description="OVERTIME_RATE")
+    extra_hourly_pay: Optional[str] = Field(default=None, description="EXTRA_HOURLY_PAY")
+    extra_hourly_pay_urgent: Optional[str] = Field(default=None, description="EXTRA_HOURLY_PAY_URGENT")
+    vat_rate: Optional[str] = Field(default=None, description="VAT_RATE")
+    environment: Optional[str] = Field(default=None, description="MISSION_ENV (production requires the four)")
 
     def tariffs(self) -> settings.Tariffs:
         return settings.tariffs(
@@ -43,14 +44,14 @@ class TariffsResource(dg.ConfigurableResource):
 class AnonymisationResource(dg.ConfigurableResource):
     """The pseudonymisation key and the public-demo profile (a seeded sample, money scaled by secret coefficients)."""
 
-    key: Optional[str] = None              # ANONYMISATION_KEY (demo: the key file under data_dir)
-    data_dir: Optional[str] = None         # MISSION_DATA_DIR, where the demo key file lives
-    environment: Optional[str] = None      # MISSION_ENV: production requires the key
-    public_demo: Optional[str] = None      # MISSION_PUBLIC_DEMO
-    sample_fraction: Optional[str] = None  # MISSION_DEMO_SAMPLE_FRACTION
-    hotel_coeff: Optional[str] = None      # MISSION_DEMO_HOTEL_COEFF
-    extra_coeff: Optional[str] = None      # MISSION_DEMO_EXTRA_COEFF
-    seed: Optional[str] = None             # MISSION_DEMO_SEED
+    key: Optional[str] = Field(default=None, description="ANONYMISATION_KEY (demo: the key file under data_dir)")
+    data_dir: Optional[str] = Field(default=None, description="MISSION_DATA_DIR (where the demo key file lives)")
+    environment: Optional[str] = Field(default=None, description="MISSION_ENV (production requires the key)")
+    public_demo: Optional[str] = Field(default=None, description="MISSION_PUBLIC_DEMO")
+    sample_fraction: Optional[str] = Field(default=None, description="MISSION_DEMO_SAMPLE_FRACTION")
+    hotel_coeff: Optional[str] = Field(default=None, description="MISSION_DEMO_HOTEL_COEFF")
+    extra_coeff: Optional[str] = Field(default=None, description="MISSION_DEMO_EXTRA_COEFF")
+    seed: Optional[str] = Field(default=None, description="MISSION_DEMO_SEED")
 
     def anonymisation_key(self) -> bytes:
         folder = field_value(self.data_dir)

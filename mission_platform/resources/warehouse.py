@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import dagster as dg
+from pydantic import Field
 import pandas as pd
 
 from mission_platform import settings
@@ -24,11 +25,13 @@ from mission_platform.retry import with_retries
 class WarehouseResource(dg.ConfigurableResource):
     """The PostgreSQL warehouse. URL parameters such as ``sslmode=require`` pass through to libpq (RDS needs them)."""
 
-    url: Optional[str] = None  # MISSION_WAREHOUSE_URL, as an EnvVar: the UI shows the variable, never the URL
-    embedded_dir: Optional[str] = None
-    looker_reader_password: Optional[str] = None  # LOOKER_READER_PASSWORD
-    max_row_drop_share: Optional[str] = None  # MISSION_MAX_ROW_DROP_SHARE, as text: parsed by settings
-    connect_timeout_seconds: int = 10
+    url: Optional[str] = Field(
+        default=None, description="MISSION_WAREHOUSE_URL (an EnvVar: the UI shows the variable, never the URL)")
+    embedded_dir: Optional[str] = Field(
+        default=None, description="The embedded PostgreSQL's folder when there is no URL (MISSION_DATA_DIR/warehouse)")
+    looker_reader_password: Optional[str] = Field(default=None, description="LOOKER_READER_PASSWORD")
+    max_row_drop_share: Optional[str] = Field(default=None, description="MISSION_MAX_ROW_DROP_SHARE (default 0.2)")
+    connect_timeout_seconds: int = Field(default=10, description="Each connection attempt gives up after this long")
 
     def dsn(self) -> str:
         url = field_value(self.url)
