@@ -7,7 +7,12 @@ freshness policy is applied here to every asset, once.
 import dagster as dg
 
 from mission_platform.anonymise.assets import anonymised_export
-from mission_platform.forecast.assets import forecast_backtest, mission_forecast, weekly_missions
+from mission_platform.anonymise.resources import anonymisation_resource_from_env
+from mission_platform.forecast.assets import (
+    forecast_backtest,
+    mission_forecast,
+    weekly_missions,
+)
 from mission_platform.freshness import with_freshness
 from mission_platform.lake_io import LakeParquetIOManager
 from mission_platform.lake_layout import PARSED
@@ -18,13 +23,16 @@ from mission_platform.operations.jobs import mission_platform_job
 from mission_platform.operations.lifecycle import raw_retention
 from mission_platform.operations.pool_claims import stale_pool_claims
 from mission_platform.operations.schedules import weekly_refresh
-from mission_platform.resources import (
-    anonymisation_resource_from_env,
-    lake_from_env,
+from mission_platform.resources import lake_from_env
+from mission_platform.warehouse.assets import (
+    core_tables,
+    rejected_rows,
+    reporting_relations,
+)
+from mission_platform.warehouse.resources import (
     tariffs_resource_from_env,
     warehouse_from_env,
 )
-from mission_platform.warehouse.assets import core_tables, rejected_rows, reporting_relations
 
 
 def resources_from_env() -> dict[str, object]:

@@ -67,7 +67,7 @@ def postgres_server_url(tmp_path_factory) -> str:
     url = os.environ.get("MISSION_TEST_WAREHOUSE_URL")
     if url:
         return url
-    from mission_platform.resources import embedded_postgres_url
+    from mission_platform.warehouse.embedded import embedded_postgres_url
 
     parent = Path(tempfile.mkdtemp(prefix="mp-test-pg-"))
     parent.chmod(0o755)  # as root, the embedded server runs as an unprivileged user that must enter it
@@ -203,7 +203,8 @@ def run_pipeline(export_id: str, *, lake_url: str, warehouse_url: str, instance=
     from mission_platform.definitions import defs, resources_from_env
     from mission_platform.lake_io import LakeParquetIOManager
     from mission_platform.partitions import exports_partitions
-    from mission_platform.resources import LakeResource, WarehouseResource
+    from mission_platform.resources import LakeResource
+    from mission_platform.warehouse.resources import WarehouseResource
 
     instance = instance or dg.DagsterInstance.ephemeral()
     if not instance.has_dynamic_partition(exports_partitions.name, export_id):

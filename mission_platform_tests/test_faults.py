@@ -13,9 +13,15 @@ import pytest
 
 from mission_platform.cli.commands import _mission_job
 from mission_platform.partitions import exports_partitions
-from mission_platform.resources import LakeError, LakeResource, TariffsResource, WarehouseResource
+from mission_platform.resources import LakeError, LakeResource
 from mission_platform.retry import TransientFailure
-from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, copy_export, run_pipeline
+from mission_platform.warehouse.resources import TariffsResource, WarehouseResource
+from mission_platform_tests.conftest import (
+    EXAMPLE_EXPORT,
+    EXAMPLE_EXPORT_ID,
+    copy_export,
+    run_pipeline,
+)
 
 
 def step_failures(result) -> dict[str, str]:

@@ -20,8 +20,8 @@ import pytest
 from mission_platform.definitions import defs
 from mission_platform.operations.schedules import weekly_refresh
 from mission_platform.partitions import exports_partitions
-from mission_platform.resources import WarehouseResource
 from mission_platform.retry import TransientFailure
+from mission_platform.warehouse.resources import WarehouseResource
 from mission_platform_tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

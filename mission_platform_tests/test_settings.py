@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from mission_platform import settings
+from mission_platform.anonymise.resources import AnonymisationResource
 from mission_platform.cli.commands import main
-from mission_platform.resources import AnonymisationResource, TariffsResource, WarehouseResource
 from mission_platform.settings import ConfigurationError
+from mission_platform.warehouse.resources import TariffsResource, WarehouseResource
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,10 +16,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from mission_platform.resources import WarehouseResource
 from mission_platform.warehouse import publish, queries, writes
 from mission_platform.warehouse.ddl import ensure_schema, read_definitions
-from mission_platform.warehouse.tables import CORE_TABLES, PUBLISHED as PUBLISHED_TABLES, key_columns
+from mission_platform.warehouse.resources import WarehouseResource
+from mission_platform.warehouse.tables import CORE_TABLES, key_columns
+from mission_platform.warehouse.tables import PUBLISHED as PUBLISHED_TABLES
 from mission_platform.warehouse.transform import CoreTables
 from mission_platform_tests.warehouse_examples import (
     EXPECTED_COLUMNS,
@@ -30,6 +31,7 @@ from mission_platform_tests.warehouse_examples import (
     example_tables,
     later_tables,
 )
+
 
 @pytest.fixture
 def warehouse(warehouse_url):

@@ -61,6 +61,7 @@ def example_missions() -> pd.DataFrame:
     frame["end"] = pd.to_datetime(frame["end"]).dt.tz_localize("UTC")
     frame["urgent"] = frame["statuses"].fillna("").str.contains("urgente")
     frame["date_text"] = "as written"
+    frame["created_at"] = pd.NaT   # the example export predates Notion's 'Date de création' column
     return conform(frame, ANONYMISED["missions"])
 
 

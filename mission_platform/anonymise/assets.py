@@ -13,12 +13,13 @@ import dagster as dg
 import pandas as pd
 
 from mission_platform.anonymise import LeakChecker, anonymise_export
+from mission_platform.anonymise.resources import AnonymisationResource
 from mission_platform.asset_keys import ANONYMISED_ASSETS, NOTION_ASSETS
 from mission_platform.lake_io import write_manifest
 from mission_platform.lake_layout import ANONYMISED, frame_key, manifest_key
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
-from mission_platform.resources import AnonymisationResource, LakeResource
+from mission_platform.resources import LakeResource
 from mission_platform.steps import step_guard
 
 

@@ -191,7 +191,11 @@ def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = F
         instance.add_dynamic_partitions(exports_partitions.name, [export_id])
         progress(f"registered export {export_id} as a partition")
 
-    from mission_platform.operations.pool_claims import blocking, free_dead_claims, process_tags
+    from mission_platform.operations.pool_claims import (
+        blocking,
+        free_dead_claims,
+        process_tags,
+    )
 
     # A run killed while it held the warehouse pool must not make this one wait for ever.
     for line in free_dead_claims(instance):
@@ -296,7 +300,8 @@ def _ensure_demo_key() -> None:
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     """One export, several (``--export`` repeated: a backfill, oldest first) or every export in the lake (``--all``)."""
-    from mission_platform.resources import lake_from_env, warehouse_from_env
+    from mission_platform.resources import lake_from_env
+    from mission_platform.warehouse.resources import warehouse_from_env
 
     prepare_instance_home()
     _ensure_demo_key()
@@ -325,7 +330,8 @@ def _apply_retention(lake) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from mission_platform.cli.summary import summary
     from mission_platform.lake_layout import RAW_PREFIX, export_prefix
-    from mission_platform.resources import lake_from_env, warehouse_from_env
+    from mission_platform.resources import lake_from_env
+    from mission_platform.warehouse.resources import warehouse_from_env
 
     if settings.is_production():
         raise CliError("`demo` runs on the embedded defaults; MISSION_ENV=production is set", "use `mission-platform materialize`")
@@ -360,7 +366,7 @@ def _today():
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from mission_platform.resources import warehouse_from_env
+    from mission_platform.warehouse.resources import warehouse_from_env
 
     home = prepare_instance_home()
     warehouse = warehouse_from_env()

@@ -10,6 +10,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
+from mission_platform.charts import forecast_chart, league_chart, png
 from mission_platform.forecast import (
     PRODUCTION_MODEL,
     NotEnoughHistory,
@@ -20,10 +21,9 @@ from mission_platform.forecast import (
     staffing,
     weekly_series,
 )
-from mission_platform.charts import forecast_chart, league_chart, png
 from mission_platform.metadata import chart, table_metadata, table_preview
-from mission_platform.resources import WarehouseResource
 from mission_platform.steps import step_guard
+from mission_platform.warehouse.resources import WarehouseResource
 from mission_platform.warehouse.tables import TABLES
 
 HORIZON = 4

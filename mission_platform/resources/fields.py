@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import dagster as dg
+
+from mission_platform import settings
+
+
+def env_var(name: str) -> Optional[dg.EnvVar]:
+    """The variable as an EnvVar when set and not blank (the UI shows its name, a run reads its value); None otherwise."""
+    return dg.EnvVar(name) if settings.raw(name) else None
 
 
 def field_value(value):

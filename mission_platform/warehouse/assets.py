@@ -9,6 +9,7 @@ must never roll the warehouse back.
 import dagster as dg
 import pandas as pd
 
+from mission_platform.anonymise.resources import AnonymisationResource
 from mission_platform.asset_keys import ANONYMISED_ASSETS
 from mission_platform.columns import reason_kind
 from mission_platform.lake_io import complete_exports, read_frames, read_manifest
@@ -16,9 +17,17 @@ from mission_platform.lake_layout import ANONYMISED, PARSED, frame_key
 from mission_platform.metadata import table_metadata
 from mission_platform.partitions import exports_partitions
 from mission_platform.public_demo import MoneyScale
-from mission_platform.resources import AnonymisationResource, LakeResource, TariffsResource, WarehouseResource
+from mission_platform.resources import LakeResource
 from mission_platform.steps import step_guard
-from mission_platform.warehouse import ddl, publish, queries, reporting, transform, writes
+from mission_platform.warehouse import (
+    ddl,
+    publish,
+    queries,
+    reporting,
+    transform,
+    writes,
+)
+from mission_platform.warehouse.resources import TariffsResource, WarehouseResource
 from mission_platform.warehouse.tables import PUBLISHED, TABLE_OF_SOURCE, TABLES
 
 

@@ -1,4 +1,5 @@
-"""The PostgreSQL warehouse: ``MISSION_WAREHOUSE_URL``, or the embedded server under the data folder.
+"""The warehouse's resources: the PostgreSQL warehouse (``MISSION_WAREHOUSE_URL``, or the embedded server under the
+data folder) and the company's tariffs its business rules apply.
 
 Retries (one layer): opening a connection is retried (``MISSION_RETRY_ATTEMPTS`` attempts,
 backoff 0.5 s, 1 s, 2 s, ..., each attempt bounded by ``connect_timeout_seconds``); statements are
@@ -9,17 +10,21 @@ not retried here: a connection lost mid-statement fails the step, which Dagster 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Iterator, Optional
 
 import dagster as dg
-from pydantic import Field
 import pandas as pd
+from pydantic import Field
 
 from mission_platform import settings
-from mission_platform.resources.embedded_postgres import embedded_postgres_url
-from mission_platform.resources.fields import field_value
+from mission_platform.lake_layout import export_date
+from mission_platform.resources.fields import env_var, field_value
 from mission_platform.retry import with_retries
+from mission_platform.warehouse import queries, writes
+from mission_platform.warehouse.embedded import embedded_postgres_url
+from mission_platform.warehouse.tables import key_columns
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -81,26 +86,62 @@ class WarehouseResource(dg.ConfigurableResource):
 
     # -- what other stages read and write (they meet the warehouse here, not in its modules) ----------
 
-    def published_export(self) -> tuple[str, "date"] | None:  # noqa: F821
+    def published_export(self) -> tuple[str, date] | None:
         """The published export's id and date; None before the first publish."""
-        from mission_platform.lake_layout import export_date
-        from mission_platform.warehouse.queries import published_export
-
         with self.connect() as conn:
-            export_id = published_export(conn)
+            export_id = queries.published_export(conn)
         return (export_id, export_date(export_id)) if export_id is not None else None
 
     def replace_table(self, table: str, frame: pd.DataFrame) -> int:
         """Replace the whole content of ``core.table`` (one of the pipeline's own tables) by ``frame``."""
-        from mission_platform.warehouse.writes import replace_table
-
         with self.connect() as conn:
-            return replace_table(conn, table, frame)
+            return writes.replace_table(conn, table, frame)
 
     def upsert_rows(self, table: str, frame: pd.DataFrame) -> int:
         """Insert ``frame`` into ``core.table``, replacing the rows with the same primary key."""
-        from mission_platform.warehouse.tables import key_columns
-        from mission_platform.warehouse.writes import upsert_rows
-
         with self.connect() as conn:
-            return upsert_rows(conn, table, frame, key_columns(table))
+            return writes.upsert_rows(conn, table, frame, key_columns(table))
+
+
+class TariffsResource(dg.ConfigurableResource):
+    """The company's tariffs: all four, or none in the demo (labelled sample values)."""
+
+    overtime_rate: Optional[str] = Field(default=None, description="OVERTIME_RATE")
+    extra_hourly_pay: Optional[str] = Field(default=None, description="EXTRA_HOURLY_PAY")
+    extra_hourly_pay_urgent: Optional[str] = Field(default=None, description="EXTRA_HOURLY_PAY_URGENT")
+    vat_rate: Optional[str] = Field(default=None, description="VAT_RATE")
+    environment: Optional[str] = Field(default=None, description="MISSION_ENV (production requires the four)")
+
+    def tariffs(self) -> settings.Tariffs:
+        return settings.tariffs(
+            {
+                "OVERTIME_RATE": field_value(self.overtime_rate),
+                "EXTRA_HOURLY_PAY": field_value(self.extra_hourly_pay),
+                "EXTRA_HOURLY_PAY_URGENT": field_value(self.extra_hourly_pay_urgent),
+                "VAT_RATE": field_value(self.vat_rate),
+            },
+            production=settings.environment_named(field_value(self.environment)) == "production",
+        )
+
+    def check_settings(self) -> None:
+        self.tariffs()
+
+
+def warehouse_from_env() -> WarehouseResource:
+    url = env_var("MISSION_WAREHOUSE_URL")
+    return WarehouseResource(
+        url=url,
+        embedded_dir=None if url else str(settings.data_dir() / "warehouse"),
+        looker_reader_password=env_var("LOOKER_READER_PASSWORD"),
+        max_row_drop_share=env_var("MISSION_MAX_ROW_DROP_SHARE"),
+    )
+
+
+def tariffs_resource_from_env() -> TariffsResource:
+    return TariffsResource(
+        overtime_rate=env_var("OVERTIME_RATE"),
+        extra_hourly_pay=env_var("EXTRA_HOURLY_PAY"),
+        extra_hourly_pay_urgent=env_var("EXTRA_HOURLY_PAY_URGENT"),
+        vat_rate=env_var("VAT_RATE"),
+        environment=env_var("MISSION_ENV"),
+    )

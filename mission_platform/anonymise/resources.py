@@ -1,6 +1,6 @@
-"""The secret settings as resources: the company's tariffs, and the anonymisation key with the public-demo profile.
+"""The anonymisation stage's resource: the pseudonymisation key and the public-demo profile.
 
-Their fields hold the variables' texts (``dg.EnvVar`` in the definitions, so the UI shows which
+Its fields hold the variables' texts (``dg.EnvVar`` in the definitions, so the UI shows which
 variable feeds each field and never its value); the methods parse them with ``mission_platform.settings``,
 so a bad value fails the step with the same one line as the command line prints.
 """
@@ -14,31 +14,7 @@ import dagster as dg
 from pydantic import Field
 
 from mission_platform import settings
-from mission_platform.resources.fields import field_value
-
-
-class TariffsResource(dg.ConfigurableResource):
-    """The company's tariffs: all four, or none in the demo (labelled sample values)."""
-
-    overtime_rate: Optional[str] = Field(default=None, description="OVERTIME_RATE")
-    extra_hourly_pay: Optional[str] = Field(default=None, description="EXTRA_HOURLY_PAY")
-    extra_hourly_pay_urgent: Optional[str] = Field(default=None, description="EXTRA_HOURLY_PAY_URGENT")
-    vat_rate: Optional[str] = Field(default=None, description="VAT_RATE")
-    environment: Optional[str] = Field(default=None, description="MISSION_ENV (production requires the four)")
-
-    def tariffs(self) -> settings.Tariffs:
-        return settings.tariffs(
-            {
-                "OVERTIME_RATE": field_value(self.overtime_rate),
-                "EXTRA_HOURLY_PAY": field_value(self.extra_hourly_pay),
-                "EXTRA_HOURLY_PAY_URGENT": field_value(self.extra_hourly_pay_urgent),
-                "VAT_RATE": field_value(self.vat_rate),
-            },
-            production=settings.environment_named(field_value(self.environment)) == "production",
-        )
-
-    def check_settings(self) -> None:
-        self.tariffs()
+from mission_platform.resources.fields import env_var, field_value
 
 
 class AnonymisationResource(dg.ConfigurableResource):
@@ -73,3 +49,16 @@ class AnonymisationResource(dg.ConfigurableResource):
     def check_settings(self) -> None:
         self.profile()
         settings.check_key_length(field_value(self.key))
+
+
+def anonymisation_resource_from_env() -> AnonymisationResource:
+    return AnonymisationResource(
+        key=env_var("ANONYMISATION_KEY"),
+        data_dir=str(settings.data_dir()),
+        environment=env_var("MISSION_ENV"),
+        public_demo=env_var("MISSION_PUBLIC_DEMO"),
+        sample_fraction=env_var("MISSION_DEMO_SAMPLE_FRACTION"),
+        hotel_coeff=env_var("MISSION_DEMO_HOTEL_COEFF"),
+        extra_coeff=env_var("MISSION_DEMO_EXTRA_COEFF"),
+        seed=env_var("MISSION_DEMO_SEED"),
+    )
