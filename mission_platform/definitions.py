@@ -1,7 +1,7 @@
 """The one Definitions object: every asset, check, job, schedule, sensor and resource.
 
 Resources are configured from the environment only (see README, Configuration); the
-freshness policy is applied here to every asset, once.
+freshness policy, owner and layer tags are applied here to every asset, once.
 """
 
 import dagster as dg
@@ -13,7 +13,7 @@ from mission_platform.forecast.assets import (
     mission_forecast,
     weekly_missions,
 )
-from mission_platform.freshness import with_freshness
+from mission_platform.layers import with_layer_settings
 from mission_platform.lake_io import LakeParquetIOManager
 from mission_platform.lake_layout import PARSED
 from mission_platform.notion.assets import notion_export
@@ -48,7 +48,7 @@ def resources_from_env() -> dict[str, object]:
 
 
 defs = dg.Definitions(
-    assets=with_freshness([
+    assets=with_layer_settings([
         notion_export,
         anonymised_export,
         core_tables,

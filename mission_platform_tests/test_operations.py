@@ -61,10 +61,22 @@ def test_every_asset_has_the_freshness_policy_applied_once_where_the_definitions
     # Once: no asset module sets its own.
     for module in (ROOT / "mission_platform").glob("*/assets.py"):
         assert "freshness" not in module.read_text(), module
-    from mission_platform.freshness import freshness_policy
+    from mission_platform.layers import freshness_policy
 
     monkeypatch.setenv("MISSION_FRESHNESS_WARN_DAYS", "1,5")
     assert freshness_policy().warn_window.to_timedelta() == dt.timedelta(days=1.5)
+
+
+def test_every_asset_has_an_owner_and_says_whether_its_layer_holds_personal_data():
+    graph = defs.resolve_asset_graph()
+    nodes = {key.to_user_string(): graph.get(key) for key in graph.get_all_asset_keys()}
+    assert all(node.owners == ["team:data-platform"] for node in nodes.values())
+    personal = {key: node.tags.get("personal_data") for key, node in nodes.items()}
+    assert {key for key, value in personal.items() if value == "yes"} == {"notion_missions", "notion_hotels",
+                                                                          "notion_extras"}
+    assert personal["anonymised_extras"] == personal["missions"] == personal["reporting/extras_candidats"] == "pseudonymised"
+    assert personal["mission_forecast"] == "no"
+    assert None not in personal.values()
 
 
 def test_the_weekly_schedule_runs_the_most_recent_export():
