@@ -170,3 +170,21 @@ def ensure_demo_key() -> Path | None:
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(32) + "\n")
     return path
+
+
+@dataclass(frozen=True)
+class ReportingSettings:
+    """How the reporting tables are built and read (docs/WAREHOUSE.md, reporting)."""
+
+    candidates_per_mission: int  # extras_candidats keeps the best N extras of each mission to assign
+    reader_statement_timeout_seconds: int  # the read-only role's statement_timeout (0: none)
+
+
+def reporting_settings() -> ReportingSettings:
+    candidates = int_env("MISSION_CANDIDATES_PER_MISSION", 20)
+    timeout = int_env("MISSION_READER_STATEMENT_TIMEOUT_SECONDS", 60)
+    if candidates < 1:
+        raise ConfigurationError(f"MISSION_CANDIDATES_PER_MISSION must be at least 1, got {candidates}")
+    if timeout < 0:
+        raise ConfigurationError(f"MISSION_READER_STATEMENT_TIMEOUT_SECONDS must be 0 (no limit) or more, got {timeout}")
+    return ReportingSettings(candidates_per_mission=candidates, reader_statement_timeout_seconds=timeout)
