@@ -39,7 +39,7 @@ from mission_platform.warehouse.ddl import (
     take_writer_lock,
 )
 from mission_platform.warehouse.queries import published_export
-from mission_platform.warehouse.reporting import build_reporting_tables
+from mission_platform.warehouse.reporting import build_reporting_tables, vacuum_reporting_tables
 from mission_platform.warehouse.tables import PUBLISHED
 from mission_platform.warehouse.transform import CoreTables
 from mission_platform.warehouse.writes import WarehouseLoadError, load_error, replace_rejected
@@ -202,6 +202,10 @@ def publish_core_tables(
             started_reporting = time.perf_counter()
             build_reporting_tables(conn)
             timings["reporting"] = time.perf_counter() - started_reporting
+        vacuum_started = time.perf_counter()
+        conn.autocommit = True  # VACUUM runs outside a transaction, once the new tables are committed
+        vacuum_reporting_tables(conn)
+        timings["vacuum"] = time.perf_counter() - vacuum_started
     timings["total"] = time.perf_counter() - started
     return PublishResult(
         export_id=export_id, published=True, previous_export_id=previous, counts=counts,

@@ -32,12 +32,16 @@ CROSS JOIN LATERAL (
       AND NOT (v.vacance_debut IS NOT NULL
                AND a.date_debut::date <= v.vacance_fin
                AND a.date_fin::date >= v.vacance_debut)
+      -- Not booked then: one probe of the (extra_id, date_debut) index per candidate looked at. OFFSET 0 keeps
+      -- it a probe: without it the planner turns NOT EXISTS into an anti-join that reads every booking of the
+      -- window for each mission (20x slower at 1M missions).
       AND NOT EXISTS (SELECT 1
                       FROM candidats_reservations r
                       WHERE r.extra_id = v.extra_id
                         AND r.date_debut < a.date_fin
                         AND r.date_debut > a.date_debut - interval '2 days'
-                        AND r.date_fin > a.date_debut)
+                        AND r.date_fin > a.date_debut
+                      OFFSET 0)
     ORDER BY v.ordre
     LIMIT {candidats_par_mission}
 ) v
