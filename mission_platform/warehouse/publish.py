@@ -63,6 +63,7 @@ class PublishResult:
     rejected_rows: int = 0                                 # core.rejected_rows for this export at publish time
     seconds: dict[str, float] = field(default_factory=dict)  # time per phase
     reason: str | None = None                              # why nothing was published
+    reporting_seconds: dict[str, float] = field(default_factory=dict)  # build time per reporting table
 
 
 def _connection(warehouse: Warehouse) -> AbstractContextManager[psycopg.Connection]:
@@ -200,7 +201,7 @@ def publish_core_tables(
             )
             timings["swap"] = time.perf_counter() - swap_started
             started_reporting = time.perf_counter()
-            build_reporting_tables(conn)
+            reporting_seconds = build_reporting_tables(conn)
             timings["reporting"] = time.perf_counter() - started_reporting
         vacuum_started = time.perf_counter()
         conn.autocommit = True  # VACUUM runs outside a transaction, once the new tables are committed
@@ -209,5 +210,5 @@ def publish_core_tables(
     timings["total"] = time.perf_counter() - started
     return PublishResult(
         export_id=export_id, published=True, previous_export_id=previous, counts=counts,
-        rejected_rows=rejected_count, seconds=timings,
+        rejected_rows=rejected_count, seconds=timings, reporting_seconds=reporting_seconds,
     )

@@ -158,13 +158,14 @@ def _grant_default_privileges(conn: psycopg.Connection, table: sql.Composable) -
     """
     grants = conn.execute(
         """
+        WITH me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)
         SELECT DISTINCT a.privilege_type, a.grantee = 0, r.rolname
         FROM pg_default_acl d
         CROSS JOIN LATERAL aclexplode(d.defaclacl) a
         LEFT JOIN pg_roles r ON r.oid = a.grantee
-        WHERE d.defaclrole = current_user::regrole AND d.defaclobjtype = 'r'
+        WHERE d.defaclrole = (SELECT oid FROM me) AND d.defaclobjtype = 'r'
           AND d.defaclnamespace IN (0, to_regnamespace(%s))
-          AND a.grantee <> current_user::regrole
+          AND a.grantee <> (SELECT oid FROM me)
         """,
         (REPORTING,),
     ).fetchall()
