@@ -150,6 +150,14 @@ def test_the_ui_shows_every_layer_and_materialises_an_export(pipeline_env, tmp_p
                         f"{exc}; the page shows {run_status(browser)!r}, the instance {stored.status.value}"
                     ) from None
                 browser.save_screenshot(str(OUTPUT / "04-run-finished.png"))
+
+                # A reporting table's lineage names the tables its SELECT reads, not every core table.
+                browser.get(f"{base_url}/assets/reporting/extras_candidats?view=lineage")
+                for upstream in ("classement_extras", "missions_passees", "logiciel_extra"):
+                    wait_for(browser, lambda d, u=upstream: visible(d, f"//*[normalize-space(text()) = '{u}']"),
+                             PAGE_TIMEOUT, f"{upstream} in the lineage of reporting/extras_candidats")
+                browser.save_screenshot(str(OUTPUT / "05-extras-candidats-lineage.png"))
+                assert not visible(browser, "//*[normalize-space(text()) = 'hotel']"), "core.hotel is not read"
             except BaseException:
                 browser.save_screenshot(str(OUTPUT / "failure.png"))
                 raise
