@@ -168,3 +168,14 @@ def test_ensure_schema_rebuilds_only_what_is_missing_or_outdated(hand_made, monk
     assert set(table_ids(hand_made)) == set(reporting.REPORTING_RELATIONS)
     assert hand_made.execute("SELECT count(*) FROM information_schema.views WHERE table_schema = 'reporting'"
                              ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize("name, value", [("MISSION_CANDIDATES_PER_MISSION", "0"),
+                                         ("MISSION_CANDIDATES_PER_MISSION", "twenty"),
+                                         ("MISSION_READER_STATEMENT_TIMEOUT_SECONDS", "-1")])
+def test_reporting_settings_refuse_nonsense(monkeypatch, name, value):
+    from mission_platform.settings import ConfigurationError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        reporting_settings()

@@ -4,15 +4,17 @@ Publishing (``publish_core_tables``) runs in ONE transaction under the writer
 lock: build staging tables from the registry's DDL in a private schema, COPY the
 frames in (keys, foreign keys and indexes are added after the COPY, which both
 validates the data and is faster than checking row by row), then drop the
-published tables, move the staging ones into ``core`` and rebuild the
-reporting tables from them (``reporting.build_reporting_tables``). Until the commit, readers keep seeing the previous state; a
-failure anywhere (bad data, a dropped connection, a killed process) rolls the
+published tables, move the staging ones into ``core`` and rebuild the reporting
+tables from them (``reporting.build_reporting_tables``). Until the commit,
+readers keep seeing the previous state; a failure anywhere (bad data, a dropped
+connection, a killed process, a reporting table that fails to build) rolls the
 whole transaction back, staging schema included. Names are swapped rather than
 contents because copying the staged rows into constrained tables inside the
 transaction would cost more than twice the whole publish again (20 s on top of
-7 s at a million missions, benchmarks/bench_warehouse.py); the reporting tables are rebuilt in the same
-transaction so that Looker Studio never sees reports of another export than the core tables, and a
-failed build leaves both as they were.
+7 s at a million missions, benchmarks/bench_warehouse.py); the reporting tables
+are rebuilt in the same transaction so that Looker Studio never sees reports of
+another export than the core tables. After the commit the reporting tables are
+vacuumed (benchmarks/bench_reporting.py).
 """
 
 from __future__ import annotations
