@@ -202,6 +202,24 @@ def raw_retention_days() -> Optional[int]:
     return None if value is None else count("MISSION_RAW_RETENTION_DAYS", value, 0, unit="a number of days")
 
 
+@dataclass(frozen=True)
+class ReportingSettings:
+    """How the reporting tables are built and read (docs/WAREHOUSE.md, reporting)."""
+
+    candidates_per_mission: int  # extras_candidats keeps the best N extras of each mission to assign
+    reader_statement_timeout_seconds: int  # the read-only role's statement_timeout (0: none)
+
+
+def reporting_settings() -> ReportingSettings:
+    return ReportingSettings(
+        candidates_per_mission=count("MISSION_CANDIDATES_PER_MISSION", raw("MISSION_CANDIDATES_PER_MISSION"), 20,
+                                     unit="a number of extras"),
+        reader_statement_timeout_seconds=count("MISSION_READER_STATEMENT_TIMEOUT_SECONDS",
+                                               raw("MISSION_READER_STATEMENT_TIMEOUT_SECONDS"), 60, minimum=0,
+                                               unit="a number of seconds (0: no limit)"),
+    )
+
+
 EXECUTORS = ("multiprocess", "in_process", "celery")
 
 
@@ -417,6 +435,7 @@ CHECKS: tuple[Callable[[], object], ...] = (
     retry_attempts,
     pool_wait_seconds,
     raw_retention_days,
+    reporting_settings,
     executor_kind,
     max_concurrent_steps,
     celery_step_timeout,

@@ -164,6 +164,14 @@ def test_the_ui_shows_every_layer_and_materialises_an_export(pipeline_env, tmp_p
                 wait_for(browser, lambda d: visible(d, "//*[contains(text(), 'OVERTIME_RATE')]"), PAGE_TIMEOUT,
                          "the tariffs resource's fields, fed by OVERTIME_RATE and the others")
                 browser.save_screenshot(str(OUTPUT / "06-tariffs-resource.png"))
+
+                # A reporting table's lineage names the tables its SELECT reads, not every core table.
+                browser.get(f"{base_url}/assets/reporting/extras_candidats?view=lineage")
+                for upstream in ("classement_extras", "missions_passees", "logiciel_extra"):
+                    wait_for(browser, lambda d, u=upstream: visible(d, f"//*[normalize-space(text()) = '{u}']"),
+                             PAGE_TIMEOUT, f"{upstream} in the lineage of reporting/extras_candidats")
+                browser.save_screenshot(str(OUTPUT / "07-extras-candidats-lineage.png"))
+                assert not visible(browser, "//*[normalize-space(text()) = 'hotel']"), "core.hotel is not read"
             except BaseException:
                 browser.save_screenshot(str(OUTPUT / "failure.png"))
                 raise

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from mission_platform.warehouse.reporting import REPORTING_RELATIONS, create_reporting_views, ensure_reader_role
+from mission_platform.warehouse.reporting import AFTER_FORECAST, REPORTING_RELATIONS, build_reporting_tables, ensure_reader_role
 from mission_platform.warehouse.ddl import ensure_schema
 from mission_platform_tests.test_reporting import seed
 
@@ -26,6 +26,7 @@ def owner(warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
         ensure_schema(conn)
         seed(conn)
+        build_reporting_tables(conn)
         ensure_reader_role(conn, password=PASSWORD)
         conn.commit()
         yield conn
@@ -80,13 +81,33 @@ def test_reader_cannot_write_or_create(reader):
             reader.execute(statement)
 
 
-def test_views_created_later_are_readable_without_a_new_grant(owner, reader):
-    owner.execute("CREATE VIEW reporting.nouvelle_page AS SELECT hotel_id FROM core.hotel")
-    create_reporting_views(owner)  # what every publish does: drop and recreate every view
+def test_tables_rebuilt_or_created_later_are_readable_without_a_new_grant(owner, reader):
+    """Every publish rebuilds the tables aside and moves them in: the schema's default privileges must still reach them."""
+    owner.execute("CREATE TABLE reporting.nouvelle_page AS SELECT hotel_id FROM core.hotel")
+    build_reporting_tables(owner)  # what every publish does
+    owner.commit()
+    build_reporting_tables(owner, AFTER_FORECAST)  # and the reporting step after the forecast
     owner.commit()
     assert reader.execute(relation("nouvelle_page")).fetchone() == (3,)
     for name in REPORTING_RELATIONS:
-        reader.execute(relation(name))
+        assert reader.execute(relation(name)).fetchone() == owner.execute(relation(name)).fetchone(), name
+    assert reader.execute(relation("missions_passees")).fetchone() == (8,)
+    # Read access only, as for the tables created in the schema.
+    reader.execute("SET default_transaction_read_only = off")
+    with pytest.raises(errors.InsufficientPrivilege):
+        reader.execute("DELETE FROM reporting.missions_detail")
+
+
+def test_reader_queries_are_bounded_in_time(owner, warehouse_url, monkeypatch):
+    with psycopg.connect(warehouse_url, user=READER, password=PASSWORD) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("1min",)  # the default, 60 s
+    monkeypatch.setenv("MISSION_READER_STATEMENT_TIMEOUT_SECONDS", "1")
+    ensure_reader_role(owner)
+    owner.commit()
+    with psycopg.connect(warehouse_url, user=READER, password=PASSWORD) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("1s",)
+        with pytest.raises(errors.QueryCanceled, match="statement timeout"):
+            conn.execute("SELECT pg_sleep(3)")
 
 
 def _scram_matches(verifier: str, password: str) -> bool:

@@ -1,4 +1,4 @@
-"""The reporting views on a small hand-made warehouse, every expected value worked out by hand.
+"""The reporting tables on a small hand-made warehouse, every expected value worked out by hand.
 
 The export is 2024-04-08 (a Monday): missions starting before that date are past.
 
@@ -23,7 +23,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from mission_platform.warehouse.reporting import REPORTING_RELATIONS, create_reporting_views
+from mission_platform.warehouse.reporting import AFTER_FORECAST, REPORTING_RELATIONS, build_reporting_tables
 from mission_platform.warehouse.ddl import ensure_schema
 
 EXPORT_ID = "2024-04-08"
@@ -148,14 +148,16 @@ def query(conn: psycopg.Connection, statement: str, params=None) -> list[dict]:
 @pytest.fixture
 def conn(warehouse_url):
     with psycopg.connect(warehouse_url) as connection:
-        ensure_schema(connection)  # which creates the reporting views too
+        ensure_schema(connection)  # which builds the (empty) reporting tables too
         seed(connection)
+        build_reporting_tables(connection)  # what a publish does once the core tables are in
         connection.commit()
         yield connection
 
 
 def test_every_relation_exists_and_answers(conn):
-    listed = query(conn, "SELECT table_name FROM information_schema.views WHERE table_schema = 'reporting'")
+    listed = query(conn, "SELECT table_name FROM information_schema.tables"
+                         " WHERE table_schema = 'reporting' AND table_type = 'BASE TABLE'")
     assert {row["table_name"] for row in listed} == set(REPORTING_RELATIONS)
     for name in REPORTING_RELATIONS:
         assert name == name.lower() and name.isascii() and " " not in name
@@ -189,6 +191,7 @@ def test_past_and_upcoming_split_at_the_export_date(conn):
 
 def test_the_reference_date_is_the_published_export_not_the_clock(conn):
     insert(conn, "load_history", [_publish("2024-04-17", date(2024, 4, 17), "2024-04-17 06:00+00")], with_export=False)
+    build_reporting_tables(conn)
     ids = [r["mission_id"] for r in query(conn, "SELECT mission_id FROM reporting.missions_a_affecter")]
     assert ids == ["MIS-11"]
     conn.rollback()
@@ -300,6 +303,7 @@ def test_predictions_columns_while_empty_then_filled(conn):
     # an older as-of week and another model must not show
     insert(conn, "mission_forecast", forecast(future[0], "npts", 5.0) + forecast(weeks[2], "npts", 9.0)
            + forecast(future[0], "seasonal_naive", 7.0))
+    build_reporting_tables(conn, AFTER_FORECAST)  # what the reporting step does after the forecast
     rows = query(conn, "SELECT * FROM reporting.predictions ORDER BY week_start")
     assert [(r["week_start"], r["actual"]) for r in rows] == [(w, n) for w, n in zip(weeks, [5, 6, 4])] + [
         (w, None) for w in future]
@@ -326,24 +330,24 @@ def test_no_relation_exposes_personal_data(conn):
         assert "secret-" not in dump, name
 
 
-def test_views_follow_a_table_swapped_in_one_transaction(conn):
-    """What a publish does: new table, old one dropped, new one renamed, views recreated; nothing committed before."""
+def test_tables_follow_a_core_table_swapped_in_one_transaction(conn):
+    """What a publish does: new core table, old one dropped, new one renamed, reporting rebuilt; nothing committed before."""
     conn.execute("CREATE TABLE core.missions_new (LIKE core.missions INCLUDING ALL)")
     conn.execute("INSERT INTO core.missions_new SELECT * FROM core.missions WHERE mission_id <> 'MIS-10'")
     conn.execute("DROP TABLE core.missions CASCADE")
     conn.execute("ALTER TABLE core.missions_new RENAME TO missions")
-    create_reporting_views(conn)
+    build_reporting_tables(conn)
     assert [r["mission_id"] for r in query(conn, "SELECT mission_id FROM reporting.missions_a_affecter")] == ["MIS-11"]
-    conn.rollback()  # create_reporting_views committed nothing: the old state is intact
+    conn.rollback()  # build_reporting_tables committed nothing: the old state is intact
     assert [r["mission_id"] for r in query(conn, "SELECT mission_id FROM reporting.missions_a_affecter ORDER BY 1")] == [
         "MIS-10", "MIS-11"]
 
 
-def test_recreating_the_views_is_idempotent(conn):
+def test_rebuilding_the_tables_is_idempotent(conn):
     before = {name: query(conn, sql.SQL("SELECT * FROM {}").format(sql.Identifier("reporting", name)))
               for name in REPORTING_RELATIONS}
-    create_reporting_views(conn)
-    create_reporting_views(conn)
+    build_reporting_tables(conn)
+    build_reporting_tables(conn)
     conn.commit()
     after = {name: query(conn, sql.SQL("SELECT * FROM {}").format(sql.Identifier("reporting", name)))
              for name in REPORTING_RELATIONS}

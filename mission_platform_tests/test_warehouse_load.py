@@ -55,8 +55,8 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
 def reporting_views(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
         names = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.views WHERE table_schema = 'reporting' ORDER BY 1").fetchall()]
-        for name in names:  # every view still resolves
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'reporting' ORDER BY 1").fetchall()]
+        for name in names:  # every relation still answers
             conn.execute(sql.SQL("SELECT count(*) FROM reporting.{}").format(sql.Identifier(name))).fetchone()
     return names
 

@@ -1,4 +1,9 @@
-"""Warehouse assets: the core tables published atomically, rejected rows per export, the reporting views.
+"""Warehouse assets: the core tables and reporting tables published atomically, rejected rows per export.
+
+The publish writes the core tables and rebuilds the reporting tables in one
+transaction, so one step materialises both (group ``warehouse``: a selection
+must take all of a step's assets); only ``reporting.predictions``, which reads
+the forecast, is rebuilt again by the reporting step after the forecast.
 
 The core tables always hold the most recent export by ``export_id`` that has
 been anonymised, whatever export the run was started for: "last partition"
@@ -106,17 +111,66 @@ def published_state_checks(lake: LakeResource, conn, export_id: str, *, public_d
     )
 
 
+def _read_key(read: str) -> dg.AssetKey | None:
+    """The asset a reporting relation's read stands for (core.load_history is written by the publish itself)."""
+    if not read.startswith("core."):
+        return dg.AssetKey(["reporting", read])
+    table = read.removeprefix("core.")
+    return None if table == "load_history" else dg.AssetKey(table)
+
+
+def _reporting_spec(relation: reporting.ReportingRelation, group_name: str) -> dg.AssetSpec:
+    built = "after the forecast" if relation.after_forecast else "with each publish, in its transaction"
+    return dg.AssetSpec(
+        ["reporting", relation.name],
+        group_name=group_name,
+        kinds={"postgres"},
+        deps=[key for key in map(_read_key, relation.reads) if key is not None],
+        description=f"reporting.{relation.name}: {relation.description} A table rebuilt {built}; "
+                    "read by Looker Studio through the read-only role.",
+        metadata={"dagster/table_name": f"reporting.{relation.name}"},
+    )
+
+
+def _reporting_results(warehouse: WarehouseResource, names: tuple[str, ...], **metadata):
+    """One materialisation per reporting table: its rows and columns as they are now."""
+    columns = warehouse.query_frame(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'reporting' ORDER BY table_name, ordinal_position"
+    )
+    for relation in names:
+        (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM reporting.{relation}")["n"]
+        own = columns[columns["table_name"] == relation]
+        yield dg.MaterializeResult(
+            asset_key=["reporting", relation],
+            metadata={
+                **metadata,
+                "dagster/row_count": dg.MetadataValue.int(int(count)),
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name=c, type=t) for c, t in zip(own["column_name"], own["data_type"])]
+                ),
+            },
+        )
+
+
+PUBLISHED_REPORTING = tuple(r for r in reporting.REPORTING_RELATIONS if r not in reporting.AFTER_FORECAST)
+
+
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            table,
-            group_name="warehouse",
-            kinds={"postgres"},
-            description=f"core.{table}: the most recent export, published atomically.",
-            deps=[dg.AssetDep(asset, partition_mapping=dg.LastPartitionMapping()) for asset in ANONYMISED_ASSETS.values()],
-            metadata={"dagster/table_name": f"core.{table}"},
-        )
-        for table in PUBLISHED
+        *(
+            dg.AssetSpec(
+                table,
+                group_name="warehouse",
+                kinds={"postgres"},
+                description=f"core.{table}: the most recent export, published atomically.",
+                deps=[dg.AssetDep(asset, partition_mapping=dg.LastPartitionMapping())
+                      for asset in ANONYMISED_ASSETS.values()],
+                metadata={"dagster/table_name": f"core.{table}"},
+            )
+            for table in PUBLISHED
+        ),
+        *(_reporting_spec(reporting.BY_NAME[name], "warehouse") for name in PUBLISHED_REPORTING),
     ],
     check_specs=_check_specs(),
     pool="warehouse",
@@ -125,8 +179,9 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
                 tariffs: TariffsResource, anonymisation: AnonymisationResource):
     """Transform the newest anonymised export into the core tables, COPY them into staging, publish in one transaction.
 
-    The export's rejected rows are replaced in the same transaction, so the
-    published state always adds up; the checks then read what was published.
+    The export's rejected rows are replaced and the reporting tables rebuilt in
+    the same transaction, so the published state always adds up; the checks then
+    read what was published.
     """
     with step_guard(warehouse, tariffs, anonymisation):
         # Every setting is read before anything is published.
@@ -157,6 +212,11 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
                     sample_tariffs=dg.MetadataValue.bool(rates.is_sample),
                 ),
             )
+        yield from _reporting_results(
+            warehouse, PUBLISHED_REPORTING, export_id=dg.MetadataValue.text(export_id),
+            published=dg.MetadataValue.bool(result.published),
+            build_seconds=dg.MetadataValue.float(round(result.seconds.get("reporting", 0.0), 3)),
+        )
         with warehouse.connect() as conn:
             yield from published_state_checks(lake, conn, queries.published_export(conn), public_demo=profile.enabled,
                                               max_drop_share=max_drop_share)
@@ -195,38 +255,17 @@ def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehou
 # -- reporting -----------------------------------------------------------------------------
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["reporting", relation],
-            group_name="reporting",
-            kinds={"postgres"},
-            deps=[*PUBLISHED, "mission_forecast", "weekly_missions"],
-            description=f"reporting.{relation}: read by Looker Studio through the read-only role.",
-            metadata={"dagster/table_name": f"reporting.{relation}"},
-        )
-        for relation in reporting.REPORTING_RELATIONS
-    ],
+    specs=[_reporting_spec(reporting.BY_NAME[name], "reporting") for name in reporting.AFTER_FORECAST],
     pool="warehouse",
 )
 def reporting_relations(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """(Re)create the reporting views and the read-only role, then count what each relation shows."""
+    """Rebuild the reporting tables that read the forecast, then (re)state the read-only role."""
     with step_guard(warehouse):
         with warehouse.connect() as conn:
             ddl.ensure_schema(conn)
+            seconds = ddl.rebuild_reporting(conn, reporting.AFTER_FORECAST)
             reporting.ensure_reader_role(conn, password=warehouse.reader_password())
-        columns = warehouse.query_frame(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'reporting' ORDER BY table_name, ordinal_position"
+        yield from _reporting_results(
+            warehouse, reporting.AFTER_FORECAST,
+            build_seconds=dg.MetadataValue.float(round(sum(seconds.values()), 3)),
         )
-        for relation in reporting.REPORTING_RELATIONS:
-            (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM reporting.{relation}")["n"]
-            own = columns[columns["table_name"] == relation]
-            yield dg.MaterializeResult(
-                asset_key=["reporting", relation],
-                metadata={
-                    "dagster/row_count": dg.MetadataValue.int(int(count)),
-                    "dagster/column_schema": dg.TableSchema(
-                        columns=[dg.TableColumn(name=c, type=t) for c, t in zip(own["column_name"], own["data_type"])]
-                    ),
-                },
-            )

@@ -22,12 +22,12 @@ import psycopg
 from psycopg import sql
 
 from mission_platform.warehouse import tables as registry
-from mission_platform.warehouse.reporting import create_reporting_views
+from mission_platform.warehouse import reporting
 
 log = logging.getLogger(__name__)
 
 CORE = "core"
-REPORTING = "reporting"
+REPORTING = reporting.REPORTING
 REFERENCE_SCHEMA = "core_reference"
 
 
@@ -230,12 +230,26 @@ def ensure_core_tables(conn: psycopg.Connection) -> None:
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
-    """Create or evolve schemas ``core`` and ``reporting``, every core table, and the reporting views.
+    """Create or evolve schemas ``core`` and ``reporting``, every core table, and the reporting tables.
 
     Idempotent on an empty or an existing database; one transaction (a
     savepoint when the caller already has one open), under the writer lock.
+    The reporting tables are rebuilt only when one is missing or their SQL
+    changed (a fingerprint on schema reporting): several steps of every run
+    call this, and a rebuild at a million missions takes seconds. Otherwise
+    they change only with a publish (``publish.py``) and after the forecast
+    (``rebuild_reporting``).
     """
     with conn.transaction():
         take_writer_lock(conn)
         ensure_core_tables(conn)
-        create_reporting_views(conn)
+        if not reporting.is_up_to_date(conn):
+            log.info("building the reporting tables (missing, or their SQL changed)")
+            reporting.build_reporting_tables(conn)
+
+
+def rebuild_reporting(conn: psycopg.Connection, names: tuple[str, ...]) -> dict[str, float]:
+    """Rebuild these reporting tables from ``core`` in a transaction of their own, under the writer lock."""
+    with conn.transaction():
+        take_writer_lock(conn)
+        return reporting.build_reporting_tables(conn, names)

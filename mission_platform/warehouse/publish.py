@@ -4,15 +4,17 @@ Publishing (``publish_core_tables``) runs in ONE transaction under the writer
 lock: build staging tables from the registry's DDL in a private schema, COPY the
 frames in (keys, foreign keys and indexes are added after the COPY, which both
 validates the data and is faster than checking row by row), then drop the
-published tables, move the staging ones into ``core`` and recreate the
-reporting views. Until the commit, readers keep seeing the previous state; a
-failure anywhere (bad data, a dropped connection, a killed process) rolls the
+published tables, move the staging ones into ``core`` and rebuild the reporting
+tables from them (``reporting.build_reporting_tables``). Until the commit,
+readers keep seeing the previous state; a failure anywhere (bad data, a dropped
+connection, a killed process, a reporting table that fails to build) rolls the
 whole transaction back, staging schema included. Names are swapped rather than
 contents because copying the staged rows into constrained tables inside the
 transaction would cost more than twice the whole publish again (20 s on top of
-7 s at a million missions, benchmarks/bench_warehouse.py); the views are recreated in the same transaction
-because a view is bound to its table, not its name (dropping the old tables
-drops their views, so none can be left behind on old data).
+7 s at a million missions, benchmarks/bench_warehouse.py); the reporting tables
+are rebuilt in the same transaction so that Looker Studio never sees reports of
+another export than the core tables. After the commit the reporting tables are
+vacuumed (benchmarks/bench_reporting.py).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from mission_platform.warehouse.ddl import (
     take_writer_lock,
 )
 from mission_platform.warehouse.queries import published_export
-from mission_platform.warehouse.reporting import create_reporting_views
+from mission_platform.warehouse.reporting import build_reporting_tables, vacuum_reporting_tables
 from mission_platform.warehouse.tables import PUBLISHED
 from mission_platform.warehouse.transform import CoreTables
 from mission_platform.warehouse.writes import WarehouseLoadError, load_error, replace_rejected
@@ -63,6 +65,7 @@ class PublishResult:
     rejected_rows: int = 0                                 # core.rejected_rows for this export at publish time
     seconds: dict[str, float] = field(default_factory=dict)  # time per phase
     reason: str | None = None                              # why nothing was published
+    reporting_seconds: dict[str, float] = field(default_factory=dict)  # build time per reporting table
 
 
 def _connection(warehouse: Warehouse) -> AbstractContextManager[psycopg.Connection]:
@@ -198,10 +201,16 @@ def publish_core_tables(
                 (export_id, export_date(export_id), counts["hotel"], counts["extra"], counts["missions"],
                  counts["logiciel"], counts["logiciel_extra"], rejected_count),
             )
-            create_reporting_views(conn)
             timings["swap"] = time.perf_counter() - swap_started
+            started_reporting = time.perf_counter()
+            reporting_seconds = build_reporting_tables(conn)
+            timings["reporting"] = time.perf_counter() - started_reporting
+        vacuum_started = time.perf_counter()
+        conn.autocommit = True  # VACUUM runs outside a transaction, once the new tables are committed
+        vacuum_reporting_tables(conn)
+        timings["vacuum"] = time.perf_counter() - vacuum_started
     timings["total"] = time.perf_counter() - started
     return PublishResult(
         export_id=export_id, published=True, previous_export_id=previous, counts=counts,
-        rejected_rows=rejected_count, seconds=timings,
+        rejected_rows=rejected_count, seconds=timings, reporting_seconds=reporting_seconds,
     )

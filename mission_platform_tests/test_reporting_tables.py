@@ -1,0 +1,181 @@
+"""The reporting relations as tables: the same rows as the views they replace, rebuilt atomically, read by the reader.
+
+The reference is what each relation returned as a view: every SELECT is created as a
+view in a scratch schema (``reporting.create_views``), with the old, unbounded
+extras_candidats (fixtures/extras_candidats_view.sql); the table must hold the same
+rows (extras_candidats: the view's rows with rang <= the bound) with the same columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from mission_platform.warehouse.resources import WarehouseResource
+from mission_platform.settings import reporting_settings
+from mission_platform.warehouse import publish, reporting
+from mission_platform.warehouse.ddl import ensure_schema
+from mission_platform_tests.conftest import run_pipeline
+from mission_platform_tests.test_pipeline import SMALL, generate
+from mission_platform_tests.test_reporting import seed
+from mission_platform_tests.test_warehouse_load import snapshot
+from mission_platform_tests.warehouse_examples import EXPORT_ID, LATER_EXPORT, example_tables, later_tables
+
+OLD_EXTRAS_CANDIDATS = (Path(__file__).parent / "fixtures" / "extras_candidats_view.sql").read_text(encoding="utf-8")
+SCRATCH = "reporting_views_reference"
+
+
+def columns(conn: psycopg.Connection, schema: str, name: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+        " ORDER BY ordinal_position", (schema, name)).fetchall()
+
+
+def rows(conn: psycopg.Connection, schema: str, name: str, where: str = "") -> Counter:
+    statement = sql.SQL("SELECT * FROM {} {}").format(sql.Identifier(schema, name), sql.SQL(where))
+    return Counter(conn.execute(statement).fetchall())
+
+
+def assert_tables_equal_their_views(conn: psycopg.Connection) -> dict[str, int]:
+    """Compare every reporting table with its view; return the row count of each table."""
+    reporting.create_views(conn, SCRATCH, replaced={"extras_candidats": OLD_EXTRAS_CANDIDATS})
+    bound = reporting_settings().candidates_per_mission
+    counts = {}
+    for name in reporting.REPORTING_RELATIONS:
+        kind = conn.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", (f"reporting.{name}",)).fetchone()
+        assert kind == ("r",), name
+        assert columns(conn, "reporting", name) == columns(conn, SCRATCH, name), name
+        where = f"WHERE rang <= {bound}" if name == "extras_candidats" else ""
+        table = rows(conn, "reporting", name)
+        assert table == rows(conn, SCRATCH, name, where), name
+        counts[name] = sum(table.values())
+    conn.rollback()  # the scratch views
+    return counts
+
+
+@pytest.fixture
+def hand_made(warehouse_url):
+    with psycopg.connect(warehouse_url) as conn:
+        ensure_schema(conn)
+        seed(conn)
+        reporting.build_reporting_tables(conn)
+        conn.commit()
+        yield conn
+
+
+def test_tables_equal_their_views_on_the_hand_made_warehouse(hand_made):
+    counts = assert_tables_equal_their_views(hand_made)
+    assert counts["missions_passees"] == 8 and counts["extras_candidats"] == 9
+
+
+def test_extras_candidats_keeps_the_best_n_per_mission(hand_made, monkeypatch):
+    monkeypatch.setenv("MISSION_CANDIDATES_PER_MISSION", "2")
+    reporting.build_reporting_tables(hand_made)
+    hand_made.commit()
+    got = hand_made.execute("SELECT mission_id, rang, extra_id FROM reporting.extras_candidats ORDER BY 1, 2").fetchall()
+    assert got == [("MIS-10", 1, "EXT-1"), ("MIS-10", 2, "EXT-7"), ("MIS-11", 1, "EXT-3"), ("MIS-11", 2, "EXT-7")]
+    assert_tables_equal_their_views(hand_made)
+
+
+def test_tables_equal_their_views_on_a_generated_export(pipeline_env, monkeypatch):
+    # A bound below the candidates most missions have, so that it cuts.
+    monkeypatch.setenv("MISSION_CANDIDATES_PER_MISSION", "5")
+    export_id = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
+    result = run_pipeline(export_id, **pipeline_env)
+    assert result.success
+    with psycopg.connect(pipeline_env["warehouse_url"]) as conn:
+        counts = assert_tables_equal_their_views(conn)
+        reporting.create_views(conn, SCRATCH, replaced={"extras_candidats": OLD_EXTRAS_CANDIDATS})
+        unbounded = conn.execute(f"SELECT count(*) FROM {SCRATCH}.extras_candidats").fetchone()[0]
+        conn.rollback()
+    assert counts["missions_detail"] > 2000 and counts["predictions"] > 0
+    assert 0 < counts["extras_candidats"] < unbounded
+    assert counts["missions_a_affecter"] > 0 and counts["extras_candidats"] <= 5 * counts["missions_a_affecter"]
+
+
+def reporting_contents(url: str) -> dict[str, Counter]:
+    with psycopg.connect(url) as conn:
+        return {name: rows(conn, "reporting", name) for name in reporting.REPORTING_RELATIONS}
+
+
+def test_a_failed_reporting_build_leaves_the_previous_publish_whole(warehouse_url, tariffs, monkeypatch):
+    warehouse = WarehouseResource(url=warehouse_url)
+    publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
+    core_before, reporting_before = snapshot(warehouse_url), reporting_contents(warehouse_url)
+    assert sum(reporting_before["missions_detail"].values()) == 10
+
+    select_sql = reporting.select_sql
+    built = []
+
+    def failing(name):
+        built.append(name)
+        if name == "acquisition_client":  # late in the build: most new tables exist by then
+            return sql.SQL("SELECT 1 / 0 AS mois")
+        return select_sql(name)
+
+    monkeypatch.setattr(reporting, "select_sql", failing)
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        publish.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT)
+    assert built[-1] == "acquisition_client" and len(built) > 10
+    assert snapshot(warehouse_url) == core_before
+    assert reporting_contents(warehouse_url) == reporting_before
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute("SELECT export_id FROM reporting.fraicheur_donnees").fetchone() == (EXPORT_ID,)
+        assert conn.execute("SELECT to_regnamespace('reporting_build')").fetchone() == (None,)
+
+    monkeypatch.setattr(reporting, "select_sql", select_sql)
+    publish.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT)
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute("SELECT export_id FROM reporting.fraicheur_donnees").fetchone() == (LATER_EXPORT,)
+        assert conn.execute("SELECT count(*) FROM reporting.missions_detail").fetchone() == (9,)
+
+
+def table_ids(conn: psycopg.Connection) -> dict[str, int]:
+    return dict(conn.execute(
+        "SELECT relname, oid::int FROM pg_class WHERE relnamespace = 'reporting'::regnamespace AND relkind = 'r'"
+    ).fetchall())
+
+
+def test_ensure_schema_rebuilds_only_what_is_missing_or_outdated(hand_made, monkeypatch):
+    built = table_ids(hand_made)
+    assert set(built) == set(reporting.REPORTING_RELATIONS)
+    ensure_schema(hand_made)
+    hand_made.commit()
+    assert table_ids(hand_made) == built  # up to date: nothing rebuilt
+
+    # Another bound changes the SQL's fingerprint: everything is rebuilt once.
+    monkeypatch.setenv("MISSION_CANDIDATES_PER_MISSION", "1")
+    ensure_schema(hand_made)
+    hand_made.commit()
+    rebuilt = table_ids(hand_made)
+    assert set(rebuilt) == set(built) and not set(rebuilt.values()) & set(built.values())
+    assert hand_made.execute("SELECT max(rang) FROM reporting.extras_candidats").fetchone() == (1,)
+    ensure_schema(hand_made)
+    assert table_ids(hand_made) == rebuilt
+
+    # A database of the view era: its views are replaced by tables.
+    hand_made.execute("DROP TABLE " + ", ".join(f"reporting.{n}" for n in reporting.REPORTING_RELATIONS))
+    reporting.create_views(hand_made, "reporting", replaced={"extras_candidats": OLD_EXTRAS_CANDIDATS})
+    hand_made.execute("COMMENT ON SCHEMA reporting IS NULL")
+    hand_made.commit()
+    ensure_schema(hand_made)
+    hand_made.commit()
+    assert set(table_ids(hand_made)) == set(reporting.REPORTING_RELATIONS)
+    assert hand_made.execute("SELECT count(*) FROM information_schema.views WHERE table_schema = 'reporting'"
+                             ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize("name, value", [("MISSION_CANDIDATES_PER_MISSION", "0"),
+                                         ("MISSION_CANDIDATES_PER_MISSION", "twenty"),
+                                         ("MISSION_READER_STATEMENT_TIMEOUT_SECONDS", "-1")])
+def test_reporting_settings_refuse_nonsense(monkeypatch, name, value):
+    from mission_platform.settings import ConfigurationError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        reporting_settings()
