@@ -1,0 +1,87 @@
+"""Missions à affecter: upcoming missions without an extra, soonest first, and the ranked candidates for one."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mission_platform.dashboard import formatting as fr
+from mission_platform.dashboard import ui
+
+MISSIONS = {"date_debut": ("Début", "datetime"), "date_fin": ("Fin", "datetime"), "hotel_nom": ("Hôtel", "text"),
+            "hotel_ville": ("Ville", "text"), "hotel_logiciel": ("Logiciel", "text"), "urgent": ("Urgente", "bool"),
+            "duree_mission": ("Durée (h)", "num1"), "candidats": ("Candidats", "int"), "mission_id": ("Mission", "text")}
+CANDIDATES = {"rang": ("Rang", "int"), "extra_nom": ("Extra", "text"), "missions_hotel": ("Missions dans cet hôtel", "int"),
+              "missions_total": ("Missions au total", "int"), "disponibilites": ("Disponibilités", "text"),
+              "creneau_ok": ("Disponible sur ce créneau", "bool"), "statuts": ("Statut", "text"),
+              "pourquoi": ("Pourquoi ce rang", "text"), "extra_id": ("Extra (id)", "text")}
+
+
+def slot(start: pd.Timestamp) -> tuple[str, str]:
+    """The mission's part of day and kind of day, in the extras' availability words."""
+    hour = start.hour
+    part = "matin" if 5 <= hour < 12 else "après-midi" if 12 <= hour < 17 else "soir" if 17 <= hour < 22 else "nuit"
+    return part, "week-end" if start.weekday() >= 5 else "semaine"
+
+
+ui.header("Missions à affecter", "Missions à venir sans extra, les plus proches d'abord ; choisissez-en une pour voir "
+          "les extras qui peuvent la prendre, les mieux placés d'abord. Relations : missions_a_affecter, extras_candidats.")
+ctx = ui.context()
+missions = ctx.frame(
+    "SELECT a.mission_id, a.date_debut, a.date_fin, a.hotel_nom, a.hotel_ville, a.hotel_logiciel, a.urgent,"
+    " a.duree_mission, coalesce(c.n, 0) AS candidats FROM {missions_a_affecter} a"
+    " LEFT JOIN (SELECT mission_id, count(*) AS n FROM {extras_candidats} GROUP BY mission_id) c USING (mission_id)"
+    " ORDER BY a.date_debut, a.mission_id LIMIT %(limit)s",
+    {"limit": ui.TABLE_ROWS},
+)
+counts = ctx.frame(
+    "SELECT count(*) AS total, count(*) FILTER (WHERE date_debut < %(week_end)s) AS sept_jours,"
+    " count(*) FILTER (WHERE urgent) AS urgentes FROM {missions_a_affecter}",
+    {"week_end": ctx.today + dt.timedelta(days=7)},
+).iloc[0]
+ui.tiles([
+    ("Missions à affecter", fr.number(counts["total"]), "missions à venir, non annulées, sans extra"),
+    ("Dans les 7 jours", fr.number(counts["sept_jours"]), f"à partir du {fr.date(ctx.today)}"),
+    ("Urgentes", fr.number(counts["urgentes"]), None),
+    ("Sans aucun candidat", fr.number((missions["candidats"] == 0).sum()), "parmi les missions listées ci-dessous"),
+])
+if missions.empty:
+    st.success("Toutes les missions à venir ont un extra.")
+else:
+    ui.table(missions, MISSIONS, height=300)
+    ui.capped(int(counts["total"]), len(missions))
+    labels = {
+        row.mission_id: f"{fr.date_time(row.date_debut)} · {row.hotel_nom} · {row.mission_id}"
+        for row in missions.itertuples()
+    }
+    mission_id = st.selectbox("Mission", list(labels), format_func=labels.get)
+    mission = missions.set_index("mission_id").loc[mission_id]
+    candidates = ctx.frame(
+        "SELECT rang, extra_id, extra_nom, statuts, disponibilites, missions_hotel, missions_total, hotel_logiciel"
+        " FROM {extras_candidats} WHERE mission_id = %(mission)s ORDER BY rang",
+        {"mission": mission_id},
+    )
+    part, day = slot(pd.Timestamp(mission["date_debut"]))
+    software = mission["hotel_logiciel"]
+    st.subheader(f"Candidats pour {mission_id}")
+    st.markdown(
+        f"**{fr.long_date(mission['date_debut'])}**, {pd.Timestamp(mission['date_debut']):%H:%M}–"
+        f"{pd.Timestamp(mission['date_fin']):%H:%M} ({part}, {day}) à **{mission['hotel_nom']}**. "
+        "Chaque candidat "
+        + (f"maîtrise **{software}**, le logiciel de l'hôtel" if isinstance(software, str)
+           else "convient quel que soit son logiciel (celui de l'hôtel n'est pas connu)")
+        + ", n'est pas en congé ce jour-là, n'a pas d'autre mission qui la chevauche et n'est pas inactif. "
+        "Ils sont classés par missions faites dans cet hôtel, puis par missions faites au total."
+    )
+    if candidates.empty:
+        st.warning("Aucun extra ne remplit ces conditions pour cette mission.")
+    else:
+        words = candidates["disponibilites"].fillna("").str.lower()
+        candidates["creneau_ok"] = words.str.contains(part, regex=False) & words.str.contains(day, regex=False)
+        candidates["pourquoi"] = (
+            candidates["missions_hotel"].map(fr.number) + " mission(s) dans cet hôtel, "
+            + candidates["missions_total"].map(fr.number) + " au total"
+            + np.where(candidates["creneau_ok"], "", f" ; ne s'est pas dit disponible le {part} en {day}")
+        )
+        ui.table(candidates, CANDIDATES)
