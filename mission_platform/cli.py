@@ -1,4 +1,4 @@
-"""The ``mission-platform`` command: generate, demo, materialize, ui.
+"""The ``mission-platform`` command: generate, demo, materialize, ui, dashboard.
 
 Every command shares one Dagster instance (``DAGSTER_HOME``, default
 ``./data/dagster``), so what the command line runs shows in the UI. Errors are
@@ -280,6 +280,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say()
     _say(summary(warehouse, home))
     _say(f"demo finished in {time.monotonic() - started:.0f}s")
+    _say("open the dashboard: `mission-platform dashboard` (http://127.0.0.1:8501)")
     return EXIT_OK
 
 
@@ -340,6 +341,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from mission_platform.dashboard.command import DashboardUnavailable, serve
+
+    try:
+        return serve(port=args.port, host=args.host)
+    except DashboardUnavailable as exc:
+        raise CliError(str(exc), exc.hint) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mission-platform", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -353,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     materialize.add_argument("--select", help="Dagster asset selection, e.g. 'group:warehouse' or 'key:missions+'")
     ui = sub.add_parser("ui", help="start the Dagster UI on loopback, on the same instance and configuration")
     ui.add_argument("--port", type=int, default=3000)
+    dashboard = sub.add_parser("dashboard", help="serve the dashboard (Streamlit) on the reporting relations, read-only")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     return parser
 
 
@@ -364,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
         if argv[:1] == ["generate"]:
             return cmd_generate(argv[1:])
         args = build_parser().parse_args(argv)
-        return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui}[args.command](args)
+        return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui,
+                "dashboard": cmd_dashboard}[args.command](args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:

@@ -34,11 +34,11 @@ PAGES = (
 
 
 def navigation() -> dict[str, list]:
-    sections: dict[str, list] = {}
+    # The default page is served at "/" whatever its url_path: a hidden home page sends "/" on to the overview,
+    # so that every page keeps its own path (/vue_ensemble included).
+    sections: dict[str, list] = {"": [st.Page(VIEWS / "accueil.py", title="Accueil", default=True, visibility="hidden")]}
     for section, title, path, icon in PAGES:
-        sections.setdefault(section, []).append(
-            st.Page(VIEWS / f"{path}.py", title=title, url_path=path, icon=icon, default=path == "vue_ensemble")
-        )
+        sections.setdefault(section, []).append(st.Page(VIEWS / f"{path}.py", title=title, url_path=path, icon=icon))
     return sections
 
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 import os
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping
 
 import pandas as pd
 import psycopg
-import streamlit as st
 from psycopg import errors, sql
 from psycopg.types.numeric import FloatLoader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -278,17 +278,32 @@ def _thaw(frozen: tuple) -> dict[str, Any]:
 FRESHNESS_SQL = "SELECT export_id, date_export, derniere_mise_a_jour FROM {fraicheur_donnees}"
 
 
-@st.cache_data(ttl=FRESHNESS_TTL, show_spinner=False)
-def _cached_freshness(conninfo: str, audience: Audience) -> pd.DataFrame:
+def _load_freshness(conninfo: str, audience: Audience) -> pd.DataFrame:
     return run_query(conninfo, audience, FRESHNESS_SQL)
 
 
-@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=2000)
-def _cached_frame(conninfo: str, audience: Audience, template: str, frozen: tuple, token: tuple | None) -> pd.DataFrame:
+def _load_frame(conninfo: str, audience: Audience, template: str, frozen: tuple, token: tuple | None) -> pd.DataFrame:
     # ``token`` only keys the cache: a new publish is a new token, hence fresh rows.
     return run_query(conninfo, audience, template, _thaw(frozen))
 
 
+@lru_cache(maxsize=1)
+def _caches():
+    """Streamlit's data caches around the two loaders, made on first use inside the app (not at import)."""
+    import streamlit as st
+
+    return (st.cache_data(ttl=FRESHNESS_TTL, show_spinner=False)(_load_freshness),
+            st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=2000)(_load_frame))
+
+
+def _cached_freshness(conninfo: str, audience: Audience) -> pd.DataFrame:
+    return _caches()[0](conninfo, audience)
+
+
+def _cached_frame(conninfo: str, audience: Audience, template: str, frozen: tuple, token: tuple | None) -> pd.DataFrame:
+    return _caches()[1](conninfo, audience, template, frozen, token)
+
+
 def clear_caches() -> None:
-    _cached_freshness.clear()
-    _cached_frame.clear()
+    for cache in _caches():
+        cache.clear()
