@@ -143,10 +143,12 @@ def _weekly_chart(weekly: pd.DataFrame, measures: dict[str, str]) -> alt.Chart:
     long["mesure"] = long["mesure"].map(measures)
     long["semaine_texte"] = [fr.week(w) for w in long["semaine"]]
     long["semaine"] = pd.to_datetime(long["semaine"])
-    return alt.Chart(long).mark_bar().encode(
+    # A time axis (weeks may be many), with bars as wide as the room each week has.
+    width = min(40, max(2, 700 // max(1, weekly["semaine"].nunique())))
+    return alt.Chart(long).mark_bar(size=width).encode(
         x=alt.X("semaine:T", title=None, axis=alt.Axis(format="%d/%m/%y", labelAngle=-45)),
         y=alt.Y("missions:Q", axis=ui.COUNT_AXIS, stack="zero"),
-        color=alt.Color("mesure:N", title=None, sort=list(measures.values()), legend=alt.Legend(orient="top")),
+        color=alt.Color("mesure:N", title=None, scale=ui.colors(measures.values()), legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("semaine_texte:N", title="Semaine"), alt.Tooltip("mesure:N", title="Mesure"),
                  alt.Tooltip("missions:Q", title="Missions")],
     ).properties(height=280)

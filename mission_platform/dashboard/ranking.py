@@ -52,10 +52,10 @@ def render(page: Ranking) -> None:
     axis = ui.EURO_AXIS if kind.startswith("euros") else (
         alt.Axis(format="%", title=None) if kind == "pct" else ui.COUNT_AXIS)
     ui.chart(alt.Chart(head).mark_bar().encode(
-        y=alt.Y(f"{page.name}:N", sort=None, title=None),
+        y=alt.Y(f"{page.name}:N", sort=None, axis=ui.name_axis()),
         x=alt.X(f"{measure}:Q", axis=axis),
         tooltip=[alt.Tooltip(f"{page.name}:N", title="Nom"), alt.Tooltip("valeur_texte:N", title=label)],
-    ).properties(height=max(200, 22 * len(head))))
+    ).properties(height=max(200, 26 * len(head))))
     st.subheader("Classement complet")
     ui.table(rows, {"rang": ("Rang", "int"), **page.columns})
 

@@ -24,6 +24,11 @@ FORMATS: dict[str, Callable] = {
     "datetime": fr.date_time,
     "bool": lambda v: fr.MISSING if v is None or v is pd.NA else ("oui" if v else "non"),
 }
+# One colour per business quantity, the same on every page.
+COLORS = {"Chiffre d'affaires": "#1f77b4", "Chiffre d'affaires HT": "#1f77b4", "Bénéfice brut": "#2ca02c",
+          "Bénéfice": "#2ca02c", "Salaires des extras": "#ff7f0e", "Missions": "#1f77b4", "Faites": "#1f77b4",
+          "Annulées": "#d62728", "Clients": "#2ca02c", "client": "#2ca02c", "Prospects": "#9ecae1",
+          "prospect": "#9ecae1", "Perdus": "#d62728", "perdu": "#d62728", "Premières missions": "#1f77b4"}
 EURO_AXIS = alt.Axis(labelExpr=fr.EUROS_AXIS, title=None)
 COUNT_AXIS = alt.Axis(labelExpr=fr.NUMBER_AXIS, title=None)
 # Sums and counts per month or week are a few hundred rows at most; tables of rows are capped here.
@@ -60,11 +65,21 @@ def tiles(items: Sequence[tuple[str, str, str | None]]) -> None:
         column.metric(label, value, help=help_text, border=True)
 
 
+def colors(names) -> alt.Scale:
+    names = list(names)
+    return alt.Scale(domain=names, range=[COLORS.get(n, "#7f7f7f") for n in names])
+
+
 def table(frame: pd.DataFrame, spec: dict[str, tuple[str, str]], *, height: int | str = "auto", key: str | None = None) -> None:
-    """``frame``'s columns in ``spec`` under their French labels, values in French formats (sorting stays numeric)."""
+    """``frame``'s columns in ``spec`` under their French labels, values in French formats (numbers sort as numbers)."""
     shown = frame[list(spec)].rename(columns={c: label for c, (label, _) in spec.items()})
-    styler = shown.style.format({label: FORMATS[kind] for label, kind in spec.values()})
-    st.dataframe(styler, hide_index=True, height=height, key=key)
+    # Texts and yes/no are written out (the grid would draw "None" and check boxes); numbers and dates keep
+    # their type under a French display format, so that sorting by a column stays right.
+    for label, kind in spec.values():
+        if kind in {"text", "bool"}:
+            shown[label] = shown[label].map(FORMATS[kind])
+    styler = shown.style.format({label: FORMATS[kind] for label, kind in spec.values() if kind not in {"text", "bool"}})
+    st.dataframe(styler, hide_index=True, height=height, key=key, placeholder=fr.MISSING)
 
 
 def capped(total: int, shown: int) -> None:
@@ -81,17 +96,22 @@ def monthly_bars(frame: pd.DataFrame, measures: dict[str, str], *, euros: bool =
     long = long.drop(columns=[period])  # dates do not travel to the chart as JSON; the label does
     long["valeur_texte"] = [fr.euros(v) if euros else fr.number(v) for v in long["valeur"]]
     order = list(dict.fromkeys(label(frame.sort_values(period)[period])))
-    x = alt.X("periode:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
+    x = alt.X("periode:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelOverlap=False))
     chart = alt.Chart(long).mark_bar().encode(
         x=x,
         y=alt.Y("valeur:Q", axis=EURO_AXIS if euros else COUNT_AXIS, stack="zero" if stacked else None),
-        color=alt.Color("mesure:N", title=None, sort=list(measures.values()), legend=alt.Legend(orient="top")),
+        color=alt.Color("mesure:N", title=None, scale=colors(measures.values()), legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("periode:N", title="Période"), alt.Tooltip("mesure:N", title="Mesure"),
                  alt.Tooltip("valeur_texte:N", title="Valeur")],
     )
     if not stacked:
         chart = chart.encode(xOffset=alt.XOffset("mesure:N", sort=list(measures.values())))
     return chart.properties(height=320)
+
+
+def name_axis() -> alt.Axis:
+    """A band axis of names: every name shown, long ones cut."""
+    return alt.Axis(labelOverlap=False, labelLimit=220, title=None)
 
 
 def chart(spec: alt.TopLevelMixin) -> None:

@@ -54,7 +54,7 @@ else:
                         .loc[lambda s: s != ""].value_counts().rename_axis("logiciel").reset_index(name="extras"))
         st.markdown("**Extras trouvés par logiciel**")
         ui.chart(alt.Chart(per_software).mark_bar().encode(
-            y=alt.Y("logiciel:N", sort="-x", title=None), x=alt.X("extras:Q", axis=ui.COUNT_AXIS),
+            y=alt.Y("logiciel:N", sort="-x", axis=ui.name_axis()), x=alt.X("extras:Q", axis=ui.COUNT_AXIS),
             tooltip=[alt.Tooltip("logiciel:N", title="Logiciel"), alt.Tooltip("extras:Q", title="Extras")],
         ).properties(height=max(150, 30 * len(per_software))))
     with table_col:

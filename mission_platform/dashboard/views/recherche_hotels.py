@@ -47,16 +47,12 @@ if found.empty:
 else:
     chart_col, table_col = st.columns([1, 3])
     with chart_col:
-        per_city = found.groupby(["hotel_ville", "status"], dropna=False).size().reset_index(name="hotels")
-        per_city["hotel_ville"] = per_city["hotel_ville"].fillna(fr.MISSING)
-        per_city["status"] = per_city["status"].fillna(fr.MISSING)
+        per_city = found["hotel_ville"].fillna(fr.MISSING).value_counts().rename_axis("ville").reset_index(name="hotels")
         st.markdown("**Hôtels trouvés par ville**")
         ui.chart(alt.Chart(per_city).mark_bar().encode(
-            y=alt.Y("hotel_ville:N", sort="-x", title=None), x=alt.X("sum(hotels):Q", axis=ui.COUNT_AXIS),
-            color=alt.Color("status:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("hotel_ville:N", title="Ville"), alt.Tooltip("status:N", title="Statut"),
-                     alt.Tooltip("hotels:Q", title="Hôtels")],
-        ).properties(height=max(150, 22 * per_city["hotel_ville"].nunique())))
+            y=alt.Y("ville:N", sort="-x", axis=ui.name_axis()), x=alt.X("hotels:Q", axis=ui.COUNT_AXIS),
+            tooltip=[alt.Tooltip("ville:N", title="Ville"), alt.Tooltip("hotels:Q", title="Hôtels")],
+        ).properties(height=max(150, 26 * len(per_city))))
     with table_col:
         shown = found.head(ui.TABLE_ROWS)
         ui.table(shown, COLUMNS)
