@@ -43,7 +43,8 @@ def with_database(url: str, name: str) -> str:
 
 def export_options(size: str) -> dict:
     if size == "default":
-        return {}  # the generator's defaults: what `mission-platform demo` loads
+        # The generator's defaults: what `mission-platform demo` loads.
+        return {"weeks": 104, "missions_per_week": 110, "hotels": 100, "extras": 300}
     missions = int(size)
     return {"weeks": WEEKS, "missions_per_week": missions / (WEEKS + 2), "hotels": max(100, missions // 500),
             "extras": max(300, missions // 170)}

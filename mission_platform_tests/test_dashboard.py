@@ -352,3 +352,13 @@ def test_the_command_refuses_an_empty_or_unreachable_warehouse(warehouse_url):
         assert done.returncode == 2, done.stderr
         assert expected in done.stderr
         assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_with_sign_in_required_a_visitor_sees_only_the_sign_in(built, monkeypatch):
+    monkeypatch.setenv("MISSION_DASHBOARD_LOGIN", "oidc")
+    for path in ("vue_ensemble", "recherche_extras"):
+        app = open_page(monkeypatch, built.owner_url, path)
+        assert not app.exception
+        assert [b.label for b in app.button] == ["Se connecter"]
+        assert not app.metric and not app.dataframe and not charts(app) and not app.error
+        assert "Dernière mise à jour" not in shown_text(app)

@@ -7,6 +7,7 @@ shape) stops only the page that meets it, with one sentence saying what to do.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -15,6 +16,9 @@ from mission_platform.dashboard.connection import DashboardError
 from mission_platform.dashboard.ui import footer, show_error
 
 VIEWS = Path(__file__).parent / "views"
+# "oidc": every visitor signs in with the company's identity provider first (Streamlit's st.login; the
+# provider is configured in .streamlit/secrets.toml, [auth]). Unset: the dashboard relies on the proxy in front.
+LOGIN_ENV = "MISSION_DASHBOARD_LOGIN"
 
 # (section, title, url path = the reporting relation the page is built on, icon)
 PAGES = (
@@ -42,10 +46,28 @@ def navigation() -> dict[str, list]:
     return sections
 
 
+def signed_out() -> bool:
+    """True when a sign-in is required and this visitor has not signed in (then only the sign-in shows)."""
+    mode = os.environ.get(LOGIN_ENV, "").strip().lower()
+    if not mode:
+        return False
+    if mode != "oidc":
+        show_error(DashboardError(f"{LOGIN_ENV}={mode!r} n'est pas reconnu : « oidc » ou rien.", kind="config"))
+        return True
+    if st.user.get("is_logged_in"):  # absent until a provider is configured
+        return False
+    st.title("Tableau de bord des missions")
+    st.info("Connectez-vous avec votre compte de l'entreprise pour voir le tableau de bord.")
+    st.button("Se connecter", on_click=st.login, type="primary")
+    return True
+
+
 st.set_page_config(page_title="Tableau de bord des missions", page_icon=":material/hotel:", layout="wide")
-page = st.navigation(navigation())
-try:
-    page.run()
-except DashboardError as exc:
-    show_error(exc)
-footer()
+locked = signed_out()
+page = st.navigation(navigation(), position="hidden" if locked else "sidebar")
+if not locked:
+    try:
+        page.run()
+    except DashboardError as exc:
+        show_error(exc)
+    footer()
