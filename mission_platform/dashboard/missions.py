@@ -146,7 +146,8 @@ def _weekly_chart(weekly: pd.DataFrame, measures: dict[str, str]) -> alt.Chart:
     # A time axis (weeks may be many), with bars as wide as the room each week has.
     width = min(40, max(2, 700 // max(1, weekly["semaine"].nunique())))
     return alt.Chart(long).mark_bar(size=width).encode(
-        x=alt.X("semaine:T", title=None, axis=alt.Axis(format="%d/%m/%y", labelAngle=-45)),
+        x=alt.X("semaine:T", title=None, axis=alt.Axis(format="%d/%m/%y", labelAngle=-45),
+                scale=alt.Scale(padding=width)),  # room for the first and last bars
         y=alt.Y("missions:Q", axis=ui.COUNT_AXIS, stack="zero"),
         color=alt.Color("mesure:N", title=None, scale=ui.colors(measures.values()), legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("semaine_texte:N", title="Semaine"), alt.Tooltip("mesure:N", title="Mesure"),
