@@ -362,3 +362,50 @@ def test_with_sign_in_required_a_visitor_sees_only_the_sign_in(built, monkeypatc
         assert [b.label for b in app.button] == ["Se connecter"]
         assert not app.metric and not app.dataframe and not charts(app) and not app.error
         assert "Dernière mise à jour" not in shown_text(app)
+
+
+def test_a_hotel_without_a_known_position_is_listed_not_dropped(copy_of, monkeypatch):
+    url = copy_of()
+    with psycopg.connect(url, autocommit=True) as conn:
+        # No postal code, and Monaco's (98000: not a French département).
+        (first,), (second,) = conn.execute(
+            "UPDATE core.hotel SET zipcode = CASE WHEN hotel_id = (SELECT min(hotel_id) FROM core.hotel) THEN NULL"
+            " ELSE '98000' END WHERE hotel_id IN (SELECT hotel_id FROM core.hotel ORDER BY hotel_id LIMIT 2)"
+            " RETURNING hotel_id").fetchall()
+        (total,), = conn.execute("SELECT count(*) FROM reporting.localisation_hotels").fetchall()
+    app = open_page(monkeypatch, url, "localisation_hotels")
+    assert not app.exception and not app.error
+    assert metric(app, "Sans position connue") == "2"
+    assert metric(app, "Hôtels") == fr.number(total)
+    every, unplaced = app.dataframe[1].value, app.dataframe[2].value
+    assert {first, second} <= set(every["Id"]) and len(every) == total
+    assert set(unplaced["Id"]) == {first, second} and set(unplaced["Précision"]) == {"inconnue"}
+
+
+# -- formats and positions --------------------------------------------------------------------------
+
+def test_french_formats():
+    assert fr.euros_compact(2_834_120) == "2,8\u00a0M\u00a0€"
+    assert fr.euros_compact(48_350) == "48,4\u00a0k\u00a0€"
+    assert fr.euros_compact(950) == "950\u00a0€"
+    assert fr.euros(12345.678, 2) == "12\u202f345,68\u00a0€"
+    assert fr.percent(0.4521) == "45,2\u00a0%"
+    assert fr.number(-1234567) == "-1\u202f234\u202f567"
+    assert fr.long_date("2024-09-16") == "lundi 16 septembre 2024"
+    assert fr.euros(None) == fr.MISSING and fr.percent(float("nan")) == fr.MISSING
+
+
+def test_positions_from_postal_codes():
+    import pandas as pd
+
+    from mission_platform.dashboard import geo
+
+    codes = pd.DataFrame({"zipcode": ["75008", "06400", "20090", "20600", "97400", " 69002 ", "CH-1201", None, "98000"]})
+    placed = geo.locate(codes)
+    assert placed["lieu"].tolist()[:6] == ["Paris 8e", "Alpes-Maritimes (Nice)", "Corse-du-Sud (Ajaccio)",
+                                           "Haute-Corse (Bastia)", "La Réunion (Saint-Denis)", "Rhône (Lyon)"]
+    assert placed["precision"].tolist() == ["code postal"] + ["département"] * 5 + ["inconnue"] * 3
+    assert placed["latitude"].iloc[:6].between(-21.5, 51.5).all() and placed["latitude"].iloc[6:].isna().all()
+    # Every metropolitan and overseas département has a position.
+    deps = geo.positions().query("niveau == 'departement'")["code"]
+    assert len(deps) == 101 and {"2A", "2B", "971", "976"} <= set(deps)
