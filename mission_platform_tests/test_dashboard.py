@@ -192,6 +192,7 @@ def test_candidates_shown_for_a_picked_mission_are_those_of_extras_candidats(bui
         shown = app.dataframe[1].value
         assert list(zip(shown["Rang"], shown["Extra (id)"], shown["Missions dans cet hôtel"], shown["Missions au total"])) == expected
         assert app.subheader[0].value == f"Candidats pour {mission_id}"
+        assert metric(app, "Candidats") == fr.number(len(expected))
 
 
 def test_past_missions_filters_match_sql(built, monkeypatch):
