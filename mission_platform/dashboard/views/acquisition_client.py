@@ -10,16 +10,14 @@ ALL_YEARS = "Toutes"
 ui.header("Acquisition client", "Par mois, les hôtels entrés dans la base (selon leur statut actuel) et les hôtels "
           "dont la première mission a eu lieu. Relation : acquisition_client.")
 ctx = ui.context()
-years = ctx.frame("SELECT DISTINCT annee FROM {acquisition_client} ORDER BY annee DESC")["annee"].astype(int).tolist()
+every_month = ctx.frame("SELECT mois, annee, nouveaux_hotels, nouveaux_clients, nouveaux_prospects, nouveaux_perdus,"
+                        " premieres_missions FROM {acquisition_client} ORDER BY mois")
+years = sorted(every_month["annee"].astype(int).unique().tolist(), reverse=True)
 if not years:
     st.info("Aucun hôtel daté dans l'entrepôt.")
 else:
     year = st.selectbox("Année", [ALL_YEARS, *years], index=1)
-    months = ctx.frame(
-        "SELECT mois, nouveaux_hotels, nouveaux_clients, nouveaux_prospects, nouveaux_perdus, premieres_missions"
-        " FROM {acquisition_client} WHERE %(toutes)s OR annee = %(annee)s ORDER BY mois",
-        {"toutes": year == ALL_YEARS, "annee": 0 if year == ALL_YEARS else year},
-    )
+    months = (every_month if year == ALL_YEARS else every_month[every_month["annee"] == year]).drop(columns=["annee"]).copy()
     sums = months.sum(numeric_only=True)
     ui.tiles([
         ("Nouveaux hôtels", fr.number(sums["nouveaux_hotels"]), "hôtels créés dans la base sur la période"),

@@ -7,16 +7,14 @@ from mission_platform.dashboard import ui
 
 ui.header("Dépenses et gains", "Par mois, ce que les missions passées ont rapporté et coûté. Relation : depenses_gains.")
 ctx = ui.context()
-years = ctx.frame("SELECT DISTINCT annee FROM {depenses_gains} ORDER BY annee DESC")["annee"].astype(int).tolist()
+every_month = ctx.frame("SELECT mois, annee, nb_missions, heures, chiffre_affaires, chiffre_affaires_ttc,"
+                        " salaires_extras, benefice FROM {depenses_gains} ORDER BY mois")
+years = sorted(every_month["annee"].astype(int).unique().tolist(), reverse=True)
 if not years:
     st.info("Aucune mission passée dans l'entrepôt.")
 else:
     year = st.selectbox("Année", years, index=0)
-    months = ctx.frame(
-        "SELECT mois, nb_missions, heures, chiffre_affaires, chiffre_affaires_ttc, salaires_extras, benefice"
-        " FROM {depenses_gains} WHERE annee = %(annee)s ORDER BY mois",
-        {"annee": year},
-    )
+    months = every_month[every_month["annee"] == year].drop(columns=["annee"]).copy()
     sums = months.sum(numeric_only=True)
     ui.tiles([
         ("Chiffre d'affaires HT", fr.euros_compact(sums["chiffre_affaires"]), fr.euros(sums["chiffre_affaires"], 2)),

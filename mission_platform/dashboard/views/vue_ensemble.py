@@ -1,5 +1,6 @@
 """Vue d'ensemble: the four tiles over a year and a period, revenue and profit by year and by month."""
 
+import pandas as pd
 import streamlit as st
 
 from mission_platform.dashboard import formatting as fr
@@ -11,7 +12,10 @@ MEASURES = {"chiffre_affaires": "Chiffre d'affaires", "benefice_brut": "Bénéfi
 
 ui.header("Vue d'ensemble", "Missions passées (commencées avant la date de l'export), montants HT. Relation : vue_ensemble.")
 ctx = ui.context()
-years = ctx.frame("SELECT DISTINCT annee FROM {vue_ensemble} ORDER BY annee DESC")["annee"].astype(int).tolist()
+# One read of the relation (a row per month): the tiles, years and months are cut from it.
+months = ctx.frame("SELECT mois, annee, chiffre_affaires, benefice_brut, nb_missions_passees, rentabilite_brute"
+                   " FROM {vue_ensemble} ORDER BY mois")
+years = sorted(months["annee"].astype(int).unique().tolist(), reverse=True)
 if not years:
     st.info("Aucune mission passée dans l'entrepôt : rien à résumer.")
 else:
@@ -19,24 +23,17 @@ else:
     year = left.selectbox("Année", years, index=0)
     period = right.selectbox("Période", list(PERIODS), index=0)
     first, last = PERIODS[period]
-    totals = ctx.frame(
-        "SELECT coalesce(sum(chiffre_affaires), 0) AS chiffre_affaires, coalesce(sum(benefice_brut), 0) AS benefice_brut,"
-        " coalesce(sum(nb_missions_passees), 0) AS nb_missions_passees FROM {vue_ensemble}"
-        " WHERE annee = %(annee)s AND extract(month FROM mois) BETWEEN %(first)s AND %(last)s",
-        {"annee": year, "first": first, "last": last},
-    ).iloc[0]
-    revenue, profit = totals["chiffre_affaires"], totals["benefice_brut"]
+    month_number = pd.to_datetime(months["mois"]).dt.month
+    chosen = months[(months["annee"] == year) & month_number.between(first, last)]
+    revenue, profit = chosen["chiffre_affaires"].sum(), chosen["benefice_brut"].sum()
     ui.tiles([
         ("Chiffre d'affaires", fr.euros_compact(revenue), f"{fr.euros(revenue, 2)} HT, {period.lower()} {year}"),
         ("Bénéfice brut", fr.euros_compact(profit), f"{fr.euros(profit, 2)} : chiffre d'affaires moins salaires des extras"),
-        ("Missions passées", fr.number(totals["nb_missions_passees"]), "missions faites, hors annulations"),
+        ("Missions passées", fr.number(chosen["nb_missions_passees"].sum()), "missions faites, hors annulations"),
         ("Rentabilité brute", fr.percent(profit / revenue if revenue else None), "bénéfice brut / chiffre d'affaires"),
     ])
 
-    by_year = ctx.frame(
-        "SELECT annee, sum(chiffre_affaires) AS chiffre_affaires, sum(benefice_brut) AS benefice_brut,"
-        " sum(nb_missions_passees) AS nb_missions_passees FROM {vue_ensemble} GROUP BY annee ORDER BY annee"
-    )
+    by_year = months.groupby("annee", as_index=False)[list(MEASURES) + ["nb_missions_passees"]].sum()
     by_year["rentabilite_brute"] = by_year["benefice_brut"] / by_year["chiffre_affaires"].where(by_year["chiffre_affaires"] != 0)
     st.subheader("Par année")
     chart_col, table_col = st.columns([3, 2])
@@ -47,11 +44,7 @@ else:
                            "benefice_brut": ("Bénéfice brut", "euros"), "nb_missions_passees": ("Missions", "int"),
                            "rentabilite_brute": ("Rentabilité", "pct")}, key="par_annee")
 
-    by_month = ctx.frame(
-        "SELECT mois, chiffre_affaires, benefice_brut, nb_missions_passees, rentabilite_brute FROM {vue_ensemble}"
-        " WHERE annee = %(annee)s ORDER BY mois",
-        {"annee": year},
-    )
+    by_month = months[months["annee"] == year].copy()
     st.subheader(f"Par mois en {year}")
     chart_col, table_col = st.columns([3, 2])
     with chart_col:
