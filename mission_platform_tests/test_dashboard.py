@@ -410,3 +410,27 @@ def test_positions_from_postal_codes():
     # Every metropolitan and overseas département has a position.
     deps = geo.positions().query("niveau == 'departement'")["code"]
     assert len(deps) == 101 and {"2A", "2B", "971", "976"} <= set(deps)
+
+
+def test_cached_pages_refresh_when_the_data_is_published_again(copy_of, monkeypatch):
+    from mission_platform.dashboard import connection
+
+    url = copy_of()
+    app = open_page(monkeypatch, url, "classement_hotels")
+    hotel_id = app.dataframe[0].value["Id"].iloc[0]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE core.hotel SET hotel_nom = 'Hôtel Témoin' WHERE hotel_id = %s", (hotel_id,))
+
+    def names_after_freshness_expires() -> list[str]:
+        connection._caches()[0].clear()  # as when FRESHNESS_TTL has run out; the data cache is left alone
+        app.run()
+        assert not app.exception and not app.error
+        return app.dataframe[0].value["Hôtel"].tolist()
+
+    # Same publish: the page keeps its cached rows (the warehouse is not asked again).
+    assert "Hôtel Témoin" not in names_after_freshness_expires()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE core.load_history SET published_at = published_at + interval '1 hour'"
+                     " WHERE load_id = (SELECT max(load_id) FROM core.load_history)")
+    # A new publish (fraicheur_donnees changed): fresh rows.
+    assert "Hôtel Témoin" in names_after_freshness_expires()

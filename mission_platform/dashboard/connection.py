@@ -232,9 +232,7 @@ class Freshness:
 
 
 class Reader:
-    """Reads the audience's relations; results cached (see the module docstring).
-
-    """
+    """Reads the audience's relations; results cached (see the module docstring)."""
 
     def __init__(self, conninfo: str, audience: Audience):
         self.conninfo = conninfo
