@@ -25,8 +25,8 @@ class BuiltWarehouse:
     export_id: str
 
 
-def build_warehouse(lake_root: Path, owner_url: str, **options) -> BuiltWarehouse:
-    """Generate an export into ``lake_root`` and run every asset of the graph on ``owner_url``."""
+def build_warehouse(lake_root: Path, owner_url: str, *, selection=None, **options) -> BuiltWarehouse:
+    """Generate an export into ``lake_root`` and run every asset of the graph (or ``selection``) on ``owner_url``."""
     from mission_platform.sample_data import build_export, write_export
 
     lake = LakeResource(url=str(lake_root))
@@ -35,7 +35,7 @@ def build_warehouse(lake_root: Path, owner_url: str, **options) -> BuiltWarehous
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {**EXAMPLE_TARIFFS, "ANONYMISATION_KEY": TEST_KEY, "MISSION_EXECUTOR": "in_process"}.items():
             patch.setenv(name, value)
-        result = run_pipeline(generated.export_id, lake_url=str(lake_root), warehouse_url=owner_url)
+        result = run_pipeline(generated.export_id, lake_url=str(lake_root), warehouse_url=owner_url, selection=selection)
     assert result.success, "the pipeline failed on the generated export"
     return BuiltWarehouse(owner_url=owner_url, lake_url=str(lake_root), export_id=generated.export_id)
 

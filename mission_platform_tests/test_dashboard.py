@@ -224,7 +224,7 @@ def built_date(days: int):
     ("recherche_extras", "Nom ou identifiant", "Extras trouvés"),
     ("recherche_hotels", "Nom, adresse ou identifiant", "Hôtels trouvés"),
 ])
-@pytest.mark.parametrize("typed", ["'; DROP TABLE reporting.recherche_hotels; --", "%", "_", "\\", "100 %", "é" * 100,
+@pytest.mark.parametrize("typed", ["'; DROP TABLE reporting.recherche_hotels; --", "%", "_", "\\", "100 %", "é" * 100, "x" * 100, "\x00zz\x00",
                                    "{recherche_extras}", "%(pattern)s"])
 def test_search_boxes_take_any_text_literally(built, monkeypatch, path, label, tile, typed):
     app = open_page(monkeypatch, built.owner_url, path)
@@ -233,6 +233,16 @@ def test_search_boxes_take_any_text_literally(built, monkeypatch, path, label, t
     # None of these texts is part of a generated name, id or address: nothing matches, literally.
     assert metric(app, tile) == "0"
     assert rows(built.owner_url, "SELECT count(*) FROM reporting.recherche_hotels")[0][0] > 0
+
+
+def test_search_patterns_are_literal_and_bounded():
+    from mission_platform.dashboard.search import MAX_CHARS, contains_pattern
+
+    assert contains_pattern("  ") is None and contains_pattern(None) is None
+    assert contains_pattern("100 %_\\") == "%100 \\%\\_\\\\%"
+    # The box itself stops at MAX_CHARS; a longer value (a pasted page, a crafted request) is cut.
+    assert contains_pattern("x" * 10_000) == "%" + "x" * MAX_CHARS + "%"
+    assert contains_pattern("a\x00b") == "%ab%"
 
 
 def test_a_search_finds_what_sql_finds(built, monkeypatch):

@@ -8,7 +8,8 @@ MAX_CHARS = 100
 
 def contains_pattern(text: str | None) -> str | None:
     """``text`` as an ILIKE pattern matching it anywhere, its own ``%``, ``_`` and ``\\`` taken literally; None when empty."""
-    text = (text or "").strip()[:MAX_CHARS]
+    # PostgreSQL text cannot hold NUL: a pasted one is dropped rather than failing the search.
+    text = (text or "").replace("\x00", "").strip()[:MAX_CHARS]
     if not text:
         return None
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
