@@ -56,8 +56,10 @@ def render(page: Ranking) -> None:
         x=alt.X(f"{measure}:Q", axis=axis),
         tooltip=[alt.Tooltip(f"{page.name}:N", title="Nom"), alt.Tooltip("valeur_texte:N", title=label)],
     ).properties(height=max(200, 26 * len(head))))
-    st.subheader("Classement complet")
-    ui.table(rows, {"rang": ("Rang", "int"), **page.columns})
+    st.subheader("Classement")
+    shown = rows.head(ui.TABLE_ROWS)
+    ui.table(shown, {"rang": ("Rang", "int"), **page.columns})
+    ui.capped(len(rows), len(shown))
 
 
 EXTRAS = Ranking(

@@ -63,7 +63,9 @@ with table_col:
               "chiffre_affaires": ("Chiffre d'affaires", "euros")}, height=520)
 
 st.subheader("Tous les hôtels")
-ui.table(hotels, COLUMNS)
+listed = hotels.head(ui.TABLE_ROWS)
+ui.table(listed, COLUMNS)
+ui.capped(len(hotels), len(listed))
 if not unplaced.empty:
     st.subheader("Hôtels sans position connue")
     ui.table(unplaced, COLUMNS)

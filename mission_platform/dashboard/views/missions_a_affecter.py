@@ -29,7 +29,7 @@ ui.header("Missions à affecter", "Missions à venir sans extra, les plus proche
           "les extras qui peuvent la prendre, les mieux placés d'abord. Relations : missions_a_affecter, extras_candidats.")
 ctx = ui.context()
 # Candidates are read for the chosen mission only: the whole of extras_candidats crosses every mission to
-# assign with every extra (minutes at 1M missions), one mission's is a few milliseconds.
+# assign with every extra (over 10 minutes at 1M missions); one mission's takes seconds at that size, then is cached.
 missions = ctx.frame(
     "SELECT mission_id, date_debut, date_fin, hotel_nom, hotel_ville, hotel_logiciel, urgent, duree_mission"
     " FROM {missions_a_affecter} ORDER BY date_debut, mission_id LIMIT %(limit)s",
@@ -50,10 +50,8 @@ if missions.empty:
 else:
     ui.table(missions, MISSIONS, height=300)
     ui.capped(int(counts["total"]), len(missions))
-    labels = {
-        row.mission_id: f"{fr.date_time(row.date_debut)} · {row.hotel_nom} · {row.mission_id}"
-        for row in missions.itertuples()
-    }
+    labels = dict(zip(missions["mission_id"], pd.to_datetime(missions["date_debut"]).dt.strftime("%d/%m/%Y %H:%M")
+                      + " · " + missions["hotel_nom"].fillna(fr.MISSING) + " · " + missions["mission_id"]))
     mission_id = st.selectbox("Mission", list(labels), format_func=labels.get)
     mission = missions.set_index("mission_id").loc[mission_id]
     candidates = ctx.frame(
