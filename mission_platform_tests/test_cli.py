@@ -85,6 +85,7 @@ def test_the_demo_from_an_empty_data_folder():
     line = next(l for l in out.splitlines() if l.strip().startswith("core.missions"))
     count = int(line.split()[1].replace(",", ""))
     assert count > 5000
+    assert out.splitlines()[-1] == "open the dashboard: `mission-platform dashboard` (http://127.0.0.1:8501)"
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
