@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from mission_platform.dashboard import formatting as fr
 from mission_platform.dashboard.app import PAGES
 from mission_platform.dashboard.connection import DashboardError, clear_caches
-from mission_platform_tests.conftest import _with_database
+from mission_platform_tests.conftest import _with_database, free_port
 from mission_platform_tests.dashboard_support import build_warehouse, frame_text, personal_values
 
 APP = Path(__file__).resolve().parents[1] / "mission_platform" / "dashboard" / "app.py"
@@ -337,7 +337,7 @@ def test_a_reader_without_password_on_a_server_that_needs_one(password_server, m
     assert not app.exception
     assert len(app.error) == 1 and "LOOKER_READER_PASSWORD" in app.error[0].value, [e.value for e in app.error]
     # The command says the same in one line, exit code 2.
-    done = subprocess.run([sys.executable, "-m", "mission_platform.cli", "dashboard", "--port", "1"],
+    done = subprocess.run([sys.executable, "-m", "mission_platform.cli", "dashboard", "--port", str(free_port())],
                           env=cli_env(MISSION_WAREHOUSE_URL=password_server), capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "asks a password for looker_reader" in done.stderr and "LOOKER_READER_PASSWORD" in done.stderr
@@ -444,3 +444,16 @@ def test_cached_pages_refresh_when_the_data_is_published_again(copy_of, monkeypa
                      " WHERE load_id = (SELECT max(load_id) FROM core.load_history)")
     # A new publish (fraicheur_donnees changed): fresh rows.
     assert "Hôtel Témoin" in names_after_freshness_expires()
+
+
+def test_the_command_refuses_a_port_in_use(warehouse_url):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "mission_platform.cli", "dashboard", "--port", str(port)],
+                              env=cli_env(MISSION_WAREHOUSE_URL=warehouse_url), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr

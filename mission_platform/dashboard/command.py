@@ -10,6 +10,7 @@ command line.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -84,10 +85,22 @@ def streamlit_command(port: int, host: str) -> list[str]:
     ]
 
 
+def check_port(host: str, port: int) -> None:
+    """``DashboardUnavailable`` when ``host:port`` cannot be listened on (in use, or not an address of this machine)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise DashboardUnavailable(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                                   "stop what uses that port or choose another with --port") from None
+
+
 def serve(port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, audience_name: str = "public") -> int:
-    """Check the warehouse, print the URL, run Streamlit until it stops; its exit code."""
+    """Check the port and the warehouse, print the URL, run Streamlit until it stops; its exit code."""
     if audience_name not in AUDIENCES:
         raise DashboardUnavailable(f"unknown audience {audience_name!r}", f"choose one of {', '.join(AUDIENCES)}")
+    check_port(host, port)
     audience = AUDIENCES[audience_name]
     try:
         conninfo = reader_conninfo(audience)  # starts and holds the embedded warehouse when there is no server
