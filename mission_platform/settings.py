@@ -146,6 +146,19 @@ def warehouse_url() -> Optional[str]:
     return raw("MISSION_WAREHOUSE_URL")
 
 
+def dashboard_url() -> Optional[str]:
+    """``MISSION_DASHBOARD_URL``: where the dashboard connects, role and password included."""
+    return raw("MISSION_DASHBOARD_URL")
+
+
+DASHBOARD_LOGINS = ("none", "oidc")
+
+
+def dashboard_login() -> str:
+    """``MISSION_DASHBOARD_LOGIN``: ``oidc`` asks visitors to sign in (Streamlit's st.login); blank: none."""
+    return choice("MISSION_DASHBOARD_LOGIN", raw("MISSION_DASHBOARD_LOGIN"), "none", DASHBOARD_LOGINS)
+
+
 def alert_webhook_url() -> Optional[str]:
     return raw("MISSION_ALERT_WEBHOOK_URL")
 
@@ -436,6 +449,7 @@ CHECKS: tuple[Callable[[], object], ...] = (
     pool_wait_seconds,
     raw_retention_days,
     reporting_settings,
+    dashboard_login,
     executor_kind,
     max_concurrent_steps,
     celery_step_timeout,

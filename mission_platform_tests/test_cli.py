@@ -93,6 +93,7 @@ def test_the_demo_from_an_empty_data_folder():
     line = next(l for l in out.splitlines() if l.strip().startswith("core.missions"))
     count = int(line.split()[1].replace(",", ""))
     assert count > 5000
+    assert out.splitlines()[-1] == "open the dashboard: `mission-platform dashboard` (http://127.0.0.1:8501)"
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
@@ -185,7 +186,7 @@ def test_a_warehouse_that_refuses_ends_with_its_cause_and_no_password_anywhere(t
         assert result.returncode == 1, result.stdout + result.stderr
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith(f"error: the run for export {EXAMPLE_EXPORT_ID} failed: step ")
-        assert f"connecting to the warehouse postgresql://postgres" in last and f"127.0.0.1:{port}/db" in last
+        assert "connecting to the warehouse postgresql://postgres" in last and f"127.0.0.1:{port}/db" in last
         assert "failed after 2 attempts" in last and "Connection refused" in last, last
         assert "Exceeded max_retries" not in result.stdout + result.stderr and "Traceback" not in result.stderr
         assert password not in result.stdout + result.stderr

@@ -113,6 +113,8 @@ def test_demo_pay_is_scaled_per_extra_onto_the_grid_and_margin_follows(tariffs):
     assert scaled.loc["MIS-1002", "benefice"] == pytest.approx(float(scaled.loc["MIS-1002", "total_ht"]) - 9.5 * per_hour)
     # The same extra gets the same factor on every mission.
     same_extra = scaled[scaled["extra_id"] == scaled.loc["MIS-1002", "extra_id"]]
+    no_overtime = plain["heures_supp"] == 0   # what the hotels are billed does not depend on the extras' pay
+    assert (scaled.loc[no_overtime, "total_ht"] == plain.loc[no_overtime, "total_ht"]).all()
     assert {round(float(r.extra_salaire) / (float(r.duree_mission) + float(r.heures_supp)), 6)
             for r in same_extra.itertuples() if pd.isna(r.annulation) and r.urgent} == {per_hour}
 

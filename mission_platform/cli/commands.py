@@ -1,4 +1,4 @@
-"""The ``mission-platform`` command: generate, demo, materialize, ui.
+"""The ``mission-platform`` command: generate, demo, materialize, ui, dashboard.
 
 Every command reads ``.env`` from the current folder (as Dagster does; the environment wins, blank lines
 are unset), checks every setting before it writes anything, and shares one Dagster instance
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mission_platform import settings
+from mission_platform.processes import Stopped, run_service, stop_on_signals
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -38,35 +38,6 @@ class RunFailed(CliError):
     """A run did not complete: exit code 1."""
 
     exit_code = EXIT_FAILED
-
-
-class Stopped(BaseException):
-    """SIGINT or SIGTERM: stop what was started, then exit 128 + the signal's number (130, 143)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
-
-    @property
-    def name(self) -> str:
-        import signal
-
-        return signal.Signals(self.signum).name
-
-
-def _stop_on_signals() -> None:
-    """Turn SIGINT and SIGTERM into ``Stopped`` in the main thread, so ``finally`` blocks and atexit run."""
-    import signal
-
-    def stop(signum, _frame):
-        raise Stopped(signum)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
 
 
 def load_dotenv_file(folder: Path) -> None:
@@ -356,6 +327,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say()
     _say(summary(warehouse, home))
     _say(f"demo finished in {time.monotonic() - started:.0f}s")
+    _say("open the dashboard: `mission-platform dashboard` (http://127.0.0.1:8501)")
     return EXIT_OK
 
 
@@ -382,28 +354,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return run_service(command)
 
 
-def run_service(command: list[str]) -> int:
-    """Run ``command`` in a process group of its own; on SIGINT or SIGTERM stop the whole group, then ourselves.
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from mission_platform.dashboard.command import DashboardUnavailable, serve
 
-    ``dagster dev`` starts a webserver, a daemon and code servers: stopping only this wrapper would leave
-    them serving. On our way out the embedded PostgreSQL is stopped too (its handle's exit hook).
-    """
-    import signal
-
-    process = subprocess.Popen(command, start_new_session=True)
     try:
-        return process.wait()
-    except Stopped:
-        for signum, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(process.pid, signum)
-                process.wait(grace)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        raise
+        return serve(port=args.port, host=args.host)
+    except DashboardUnavailable as exc:
+        raise CliError(str(exc), exc.hint) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -422,12 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
     materialize.add_argument("--select", help="Dagster asset selection, e.g. 'group:warehouse' or 'key:missions+'")
     ui = sub.add_parser("ui", help="start the Dagster UI on loopback, on the same instance and configuration")
     ui.add_argument("--port", type=int, default=3000)
+    dashboard = sub.add_parser("dashboard", help="serve the dashboard (Streamlit) on the reporting relations, read-only")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    _stop_on_signals()
+    stop_on_signals()
     try:
         load_dotenv_file(Path.cwd())
         if argv[:1] == ["generate"]:
@@ -438,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "verbose", False):
             # gluonts' advice to install a faster JSON library, at its first use: nothing a person running us can act on.
             warnings.filterwarnings("ignore", message="Using `json`-module", category=UserWarning)
-        return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui}[args.command](args)
+        return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui,
+                "dashboard": cmd_dashboard}[args.command](args)
     except CliError as exc:
         print(f"error: {settings.redact(str(exc))}", file=sys.stderr)
         if exc.hint:

@@ -1,0 +1,1 @@
+"""The page scripts Streamlit runs, one per page (see ``app.PAGES``)."""

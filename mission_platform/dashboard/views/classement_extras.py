@@ -1,0 +1,5 @@
+"""Classement extras."""
+
+from mission_platform.dashboard.ranking import EXTRAS, render
+
+render(EXTRAS)
