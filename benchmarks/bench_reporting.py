@@ -213,6 +213,10 @@ def latencies(url: str) -> dict[str, dict[str, float]]:
     return out
 
 
+def ratio(value: float) -> str:
+    return f"{value:>7.1f}x" if value < 10 else f"{value:>7.0f}x"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="mission_bench_reporting")
@@ -256,8 +260,8 @@ def main() -> None:
             (rows,) = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("reporting", name))).fetchone()
             count_ratio = ms[f"{VIEWS}_count"] / ms["reporting_count"]
             page_ratio = ms[f"{VIEWS}_page"] / ms["reporting_page"]
-            print(f"{name:<22}{rows:>10,}{ms[f'{VIEWS}_count']:>12.1f}{ms['reporting_count']:>9.1f}{count_ratio:>7.0f}x"
-                  f"{ms[f'{VIEWS}_page']:>11.1f}{ms['reporting_page']:>9.1f}{page_ratio:>7.0f}x")
+            print(f"{name:<22}{rows:>10,}{ms[f'{VIEWS}_count']:>12.1f}{ms['reporting_count']:>9.1f}{ratio(count_ratio)}"
+                  f"{ms[f'{VIEWS}_page']:>11.1f}{ms['reporting_page']:>9.1f}{ratio(page_ratio)}")
     slowest = max(result, key=lambda n: result[n]["reporting_count"])
     print(f"slowest count(*) on a table: {slowest} {result[slowest]['reporting_count']:.0f} ms (target < 150 ms)")
     print("load average at the end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))

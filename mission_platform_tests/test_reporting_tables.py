@@ -9,6 +9,7 @@ rows (extras_candidats: the view's rows with rang <= the bound) with the same co
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from mission_platform.warehouse.resources import WarehouseResource
 from mission_platform.settings import reporting_settings
 from mission_platform.warehouse import publish, reporting
 from mission_platform.warehouse.ddl import ensure_schema
+from mission_platform.warehouse.reporting import ensure_reader_role
 from mission_platform_tests.conftest import run_pipeline
 from mission_platform_tests.test_pipeline import SMALL, generate
 from mission_platform_tests.test_reporting import seed
@@ -168,6 +170,40 @@ def test_ensure_schema_rebuilds_only_what_is_missing_or_outdated(hand_made, monk
     assert set(table_ids(hand_made)) == set(reporting.REPORTING_RELATIONS)
     assert hand_made.execute("SELECT count(*) FROM information_schema.views WHERE table_schema = 'reporting'"
                              ).fetchone() == (0,)
+
+
+def test_the_reader_of_a_pipeline_role_that_is_no_superuser_reads_every_rebuilt_table(warehouse_url):
+    """As on RDS: the pipeline's role owns the database and what it creates, and may create roles.
+
+    Default privileges are per creating role and per schema: the tables it rebuilds aside
+    and moves into ``reporting`` must still reach the reader it set up.
+    """
+    pipeline = f"mp_pipeline_{uuid.uuid4().hex[:8]}"
+    reader = f"{pipeline}_reader"
+    database = sql.Identifier(psycopg.conninfo.conninfo_to_dict(warehouse_url)["dbname"])
+    with psycopg.connect(warehouse_url, autocommit=True) as superuser:
+        superuser.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEROLE").format(sql.Identifier(pipeline)))
+        try:
+            superuser.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, sql.Identifier(pipeline)))
+            with psycopg.connect(warehouse_url, user=pipeline) as conn:
+                ensure_schema(conn)
+                seed(conn)
+                ensure_reader_role(conn, reader)
+                conn.commit()
+                reporting.build_reporting_tables(conn)  # every table created after the reader's grants
+                conn.commit()
+                owners = conn.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'reporting'").fetchall()
+                assert owners == [(pipeline,)]
+            with psycopg.connect(warehouse_url, user=reader) as conn:
+                for name in reporting.REPORTING_RELATIONS:
+                    conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("reporting", name)))
+                assert conn.execute("SELECT count(*) FROM reporting.missions_passees").fetchone() == (8,)
+        finally:
+            for role in (reader, pipeline):
+                if superuser.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                    superuser.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            superuser.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(database))
+            superuser.execute(sql.SQL("DROP ROLE IF EXISTS {}, {}").format(sql.Identifier(reader), sql.Identifier(pipeline)))
 
 
 @pytest.mark.parametrize("name, value", [("MISSION_CANDIDATES_PER_MISSION", "0"),

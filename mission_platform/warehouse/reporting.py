@@ -240,7 +240,7 @@ def vacuum_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] = R
     """Mark the freshly built tables' pages all-visible (an autocommit connection; after the build committed).
 
     Autovacuum would do it within minutes; until then count(*) and the page queries
-    read every row of the table rather than its index alone (150 ms against 50 at 1M missions).
+    read every row of the table rather than its index alone (count(*) of 1M missions: 100 ms, 65 once vacuumed).
     """
     conn.execute(sql.SQL("VACUUM {}").format(sql.SQL(", ").join(sql.Identifier(REPORTING, n) for n in names)))
 
