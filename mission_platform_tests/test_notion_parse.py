@@ -451,9 +451,9 @@ def relation(title: str) -> str:
 
 def mission(mission_id: str, hotel_title: str = "Hôtel Alpha", extra_title: str = "Alice Durand", *,
             date: str = "04/03/2024 07:00 (UTC+1) → 15:00", statuses: str = "", text: str = "", rate: str = "28",
-            urgent_rate: str = "34") -> list[str]:
+            urgent_rate: str = "34", created: str = "1 mars 2024 10:00") -> list[str]:
     return [mission_id, "Réception", relation(hotel_title), relation(extra_title), date, statuses, text, rate,
-            urgent_rate, "", ""]
+            urgent_rate, "", "", created]
 
 
 HOTELS = [
@@ -561,3 +561,19 @@ def test_reasons_quote_no_name_or_title(messy):
     reasons = pd.concat([getattr(messy, s)["reject_reason"] for s in ("missions", "hotels", "extras")]).dropna()
     assert len(reasons) > 20
     assert not [r for r in reasons for p in personal if p in r]
+
+
+def test_missions_carry_their_creation_time_in_both_renderings(example):
+    """Notion's created time says when a mission was booked; one entered after it happened is valid."""
+    missions = example.missions.set_index("row_number")
+    assert missions.loc[1, "created_at"] == pd.Timestamp("2024-02-20 10:12")
+    assert missions.loc[4, "created_at"] == pd.Timestamp("2024-02-26 09:30")   # 'February 26, 2024 9:30 AM'
+    late = missions.loc[8]                                                      # entered the day after it happened
+    assert late["created_at"] == pd.Timestamp("2024-03-08 09:15") and late["created_at"] > late["start"].tz_localize(None)
+    assert pd.isna(late["reject_reason"])
+
+
+def test_an_unreadable_creation_time_sets_the_mission_aside():
+    parsed = read_export(edited(missions=lambda rows: [rows[0], [*rows[2][:-1], "hier soir"], *rows[3:]]), EXAMPLE_EXPORT_ID)
+    assert parsed.missions.loc[parsed.missions["row_number"] == 1, "reject_reason"].tolist() == [
+        "unparseable date in Date de création"]
