@@ -7,6 +7,7 @@ dropped, a relation of an older shape, a server asking a password, a database go
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import tempfile
@@ -175,6 +176,28 @@ def test_the_forecast_page_shows_the_four_p50_of_reporting_predictions(built, mo
     table = app.dataframe[0].value
     assert table["p50 (médiane)"].tolist() == pytest.approx([float(p50) for _, p50, _, _ in expected])
     assert table["p10"].tolist() == pytest.approx([float(p10) for _, _, p10, _ in expected])
+
+
+def test_the_forecast_page_sets_past_forecasts_against_what_happened(copy_of, monkeypatch):
+    from mission_platform.warehouse.ddl import rebuild_reporting
+
+    url = copy_of()
+    with psycopg.connect(url, autocommit=True) as conn:
+        # A forecast made two weeks before the last completed week, for it and the week after.
+        (last, actual), = conn.execute("SELECT week_start, missions FROM core.weekly_missions"
+                                       " WHERE missions IS NOT NULL ORDER BY week_start DESC LIMIT 1").fetchall()
+        as_of = last - dt.timedelta(weeks=1)
+        for week, p50 in ((as_of, 50.0), (last, 2.0 * actual)):
+            conn.execute("INSERT INTO core.mission_forecast (as_of_week, week_start, model, mean, p10, p50, p90,"
+                         " export_id) VALUES (%s, %s, 'npts_pickup', %s, %s, %s, %s, 'test')",
+                         (as_of, week, p50, p50 - 1, p50, p50 + 1))
+        rebuild_reporting(conn, ("predictions",))
+    app = open_page(monkeypatch, url, "predictions")
+    assert not app.exception and not app.error
+    assert metric(app, "2 semaines avant") == fr.percent(1.0)       # twice what happened: 100 % off
+    past = app.dataframe[-1].value
+    assert past["Prévues 2 sem. avant (p50)"].iloc[0] == pytest.approx(2.0 * actual)
+    assert past["Faites"].iloc[0] == actual
 
 
 def test_candidates_shown_for_a_picked_mission_are_those_of_extras_candidats(built, monkeypatch):
