@@ -200,6 +200,26 @@ def retry_attempts() -> int:
                  unit="a number of attempts")
 
 
+@dataclass(frozen=True)
+class DateSpan:
+    """How far from the export date a mission may start before its date counts as a typo (1900, 2099)."""
+
+    years_back: int
+    years_ahead: int
+
+
+DEFAULT_DATE_SPAN = DateSpan(years_back=20, years_ahead=2)
+
+
+def mission_date_span() -> DateSpan:
+    return DateSpan(
+        years_back=count("MISSION_MAX_YEARS_BACK", raw("MISSION_MAX_YEARS_BACK"), DEFAULT_DATE_SPAN.years_back,
+                         unit="a number of years"),
+        years_ahead=count("MISSION_MAX_YEARS_AHEAD", raw("MISSION_MAX_YEARS_AHEAD"), DEFAULT_DATE_SPAN.years_ahead,
+                          unit="a number of years"),
+    )
+
+
 DEFAULT_POOL_WAIT_SECONDS = 1800
 
 
@@ -448,6 +468,7 @@ CHECKS: tuple[Callable[[], object], ...] = (
     retry_attempts,
     pool_wait_seconds,
     raw_retention_days,
+    mission_date_span,
     reporting_settings,
     dashboard_login,
     executor_kind,

@@ -225,3 +225,16 @@ _REASONS_SEEN_IN_TESTS = {   # each produced and asserted by a test of this modu
     "holidays end before they start in vacances", "missing hotel", "unknown extra", "negative value in tarif urgence",
     "end before start", "missing date",
 }
+
+
+def test_the_plausible_span_is_a_setting(monkeypatch):
+    from mission_platform import settings
+
+    monkeypatch.setenv("MISSION_MAX_YEARS_BACK", "1")
+    span = settings.mission_date_span()
+    parsed = read_export(edited(**_set("missions", 2, "date", "04/03/2022 07:00 (UTC+1) → 15:00")), EXAMPLE_EXPORT_ID,
+                         years_back=span.years_back, years_ahead=span.years_ahead)
+    reason = parsed.missions.loc[parsed.missions["row_number"] == 2, "reject_reason"].iloc[0]
+    assert reason == "implausible date: more than 1 years before or 2 after the export, in 2022"
+    default = read_export(edited(**_set("missions", 2, "date", "04/03/2022 07:00 (UTC+1) → 15:00")), EXAMPLE_EXPORT_ID)
+    assert pd.isna(default.missions.loc[default.missions["row_number"] == 2, "reject_reason"].iloc[0])

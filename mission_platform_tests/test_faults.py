@@ -178,3 +178,21 @@ def test_a_lake_that_cannot_take_the_parsed_frames_ends_with_that_line(pipeline_
     assert failure.step_key == "notion_export"
     assert failure_line(failure) == (
         f"the lake: writing {lake}/parsed/{EXAMPLE_EXPORT_ID}/missions.parquet failed: Not a directory")
+
+
+def test_a_full_lake_leaves_the_previous_object_whole_and_no_temporary_file(tmp_path):
+    """A real full disk (a 64 KB tmpfs): the write fails naming the cause, the old object stays, nothing half-written."""
+    import subprocess
+
+    disk = tmp_path / "small"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], check=True)
+    try:
+        lake = LakeResource(url=str(disk))
+        lake.write_bytes("anonymised/2024-04-08/missions.parquet", b"old content")
+        with pytest.raises(LakeError, match="No space left on device"):
+            lake.write_bytes("anonymised/2024-04-08/missions.parquet", b"x" * 200_000)
+        assert lake.read_bytes("anonymised/2024-04-08/missions.parquet") == b"old content"
+        assert [p.name for p in disk.rglob("*") if p.is_file()] == ["missions.parquet"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -7,6 +7,7 @@ resolved against the hotel and extra files of the same export.
 
 import dagster as dg
 
+from mission_platform import settings
 from mission_platform.lake_layout import export_prefix
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.notion import ExportError, read_export
@@ -45,7 +46,9 @@ def notion_export(context: dg.AssetExecutionContext, lake: LakeResource):
     with step_guard():
         export_id = context.partition_key
         try:
-            parsed = read_export(read_export_files(lake, export_id), export_id)
+            span = settings.mission_date_span()
+            parsed = read_export(read_export_files(lake, export_id), export_id, years_back=span.years_back,
+                                 years_ahead=span.years_ahead)
         except ExportError as exc:
             # One clear line in the UI instead of a bare traceback.
             raise dg.Failure(description=str(exc)) from exc

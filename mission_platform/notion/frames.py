@@ -26,6 +26,7 @@ import pandas as pd
 
 from mission_platform.columns import EXTRAS, HOTELS, MISSIONS, Database, Parse, conform
 from mission_platform.lake_layout import export_date
+from mission_platform.settings import DEFAULT_DATE_SPAN
 from mission_platform.notion.files import ARROW_STRING, Table, export_error
 from mission_platform.notion.values import (
     on_distinct,
@@ -43,10 +44,10 @@ from mission_platform.notion.values import (
 )
 
 MAX_MISSION_HOURS = 24
-# A mission outside these years around the export date is a typo (1900, 2999), not history: kept, it would
-# stretch the weekly series over centuries.
-YEARS_BEFORE_EXPORT = 20
-YEARS_AFTER_EXPORT = 2
+# A mission outside these years around the export date is a typo (1900, 2099), not history: kept, it would
+# stretch the weekly series over centuries (MISSION_MAX_YEARS_BACK, MISSION_MAX_YEARS_AHEAD).
+YEARS_BEFORE_EXPORT = DEFAULT_DATE_SPAN.years_back
+YEARS_AFTER_EXPORT = DEFAULT_DATE_SPAN.years_ahead
 
 Rule = tuple[pd.Series, "str | pd.Series"]
 

@@ -9,7 +9,13 @@ import pandas as pd
 
 from mission_platform.columns import DATABASES, reason_kind
 from mission_platform.notion.files import database_files, read_table
-from mission_platform.notion.frames import parse_extras, parse_hotels, parse_missions
+from mission_platform.notion.frames import (
+    YEARS_AFTER_EXPORT,
+    YEARS_BEFORE_EXPORT,
+    parse_extras,
+    parse_hotels,
+    parse_missions,
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,8 @@ def _stats(frame: pd.DataFrame, file: str, nul_removed: int) -> SourceStats:
     )
 
 
-def read_export(files: Mapping[str, bytes], export_id: str) -> ParsedExport:
+def read_export(files: Mapping[str, bytes], export_id: str, *, years_back: int = YEARS_BEFORE_EXPORT,
+                years_ahead: int = YEARS_AFTER_EXPORT) -> ParsedExport:
     """Parse an export folder's objects (names relative to the folder -> bytes).
 
     The folder holds the three CSVs or Notion's zip (see
@@ -66,7 +73,8 @@ def read_export(files: Mapping[str, bytes], export_id: str) -> ParsedExport:
     names = {source: found.name for source, found in chosen.items()}
     hotels = parse_hotels(tables["hotels"], export_id=export_id, file=names["hotels"])
     extras = parse_extras(tables["extras"], export_id=export_id, file=names["extras"])
-    missions = parse_missions(tables["missions"], hotels, extras, export_id=export_id, file=names["missions"])
+    missions = parse_missions(tables["missions"], hotels, extras, export_id=export_id, file=names["missions"],
+                              years_before=years_back, years_after=years_ahead)
     frames = {"missions": missions, "hotels": hotels, "extras": extras}
     return ParsedExport(
         export_id=export_id,
