@@ -24,8 +24,6 @@ from pydantic import Field, PrivateAttr
 from mission_platform.retry import with_retries
 
 T = TypeVar("T")
-S3_CONNECT_TIMEOUT = 10  # seconds
-S3_READ_TIMEOUT = 60  # seconds
 
 
 @dataclass(frozen=True)
@@ -82,19 +80,17 @@ class LakeResource(dg.ConfigurableResource):
 
     def _s3(self):
         if self._client is None:
-            import boto3
-            from botocore.config import Config
+            from dagster_aws.s3 import S3Resource
 
             from mission_platform import settings
 
-            self._client = boto3.client(
-                "s3",
-                # Unset fields fall back to the environment, so a lake built from a URL alone reaches the same S3.
+            # dagster-aws's client, making one attempt per call (no retry of its own): the retries are ours (one layer).
+            # Unset fields fall back to the environment, so a lake built from a URL alone reaches the same S3.
+            self._client = S3Resource(
                 endpoint_url=self.s3_endpoint_url or settings.s3_endpoint_url(),
                 region_name=self.s3_region or settings.s3_region(),
-                config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                              connect_timeout=S3_CONNECT_TIMEOUT, read_timeout=S3_READ_TIMEOUT),
-            )
+                max_attempts=0,   # botocore: retries after the first attempt
+            ).get_client()
         return self._client
 
     def _call_s3(self, fn: Callable[[], T], what: str, key: str) -> T:
