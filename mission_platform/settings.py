@@ -79,6 +79,11 @@ def count(name: str, value: Optional[str], default: int, *, minimum: int = 1, un
     return int(text)
 
 
+def env_count(name: str, default: int, **bounds) -> int:
+    """The variable ``name`` as a whole number (see ``count``), ``default`` when unset or blank."""
+    return count(name, raw(name), default, **bounds)
+
+
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -196,8 +201,7 @@ DEFAULT_RETRY_ATTEMPTS = 5
 
 
 def retry_attempts() -> int:
-    return count("MISSION_RETRY_ATTEMPTS", raw("MISSION_RETRY_ATTEMPTS"), DEFAULT_RETRY_ATTEMPTS,
-                 unit="a number of attempts")
+    return env_count("MISSION_RETRY_ATTEMPTS", DEFAULT_RETRY_ATTEMPTS, unit="a number of attempts")
 
 
 @dataclass(frozen=True)
@@ -213,10 +217,8 @@ DEFAULT_DATE_SPAN = DateSpan(years_back=20, years_ahead=2)
 
 def mission_date_span() -> DateSpan:
     return DateSpan(
-        years_back=count("MISSION_MAX_YEARS_BACK", raw("MISSION_MAX_YEARS_BACK"), DEFAULT_DATE_SPAN.years_back,
-                         unit="a number of years"),
-        years_ahead=count("MISSION_MAX_YEARS_AHEAD", raw("MISSION_MAX_YEARS_AHEAD"), DEFAULT_DATE_SPAN.years_ahead,
-                          unit="a number of years"),
+        years_back=env_count("MISSION_MAX_YEARS_BACK", DEFAULT_DATE_SPAN.years_back, unit="a number of years"),
+        years_ahead=env_count("MISSION_MAX_YEARS_AHEAD", DEFAULT_DATE_SPAN.years_ahead, unit="a number of years"),
     )
 
 
@@ -225,8 +227,7 @@ DEFAULT_POOL_WAIT_SECONDS = 1800
 
 def pool_wait_seconds() -> int:
     """How long the command line waits for a live run holding the warehouse pool before giving up."""
-    return count("MISSION_POOL_WAIT_SECONDS", raw("MISSION_POOL_WAIT_SECONDS"), DEFAULT_POOL_WAIT_SECONDS,
-                 unit="a number of seconds")
+    return env_count("MISSION_POOL_WAIT_SECONDS", DEFAULT_POOL_WAIT_SECONDS, unit="a number of seconds")
 
 
 def raw_retention_days() -> Optional[int]:
@@ -245,11 +246,9 @@ class ReportingSettings:
 
 def reporting_settings() -> ReportingSettings:
     return ReportingSettings(
-        candidates_per_mission=count("MISSION_CANDIDATES_PER_MISSION", raw("MISSION_CANDIDATES_PER_MISSION"), 20,
-                                     unit="a number of extras"),
-        reader_statement_timeout_seconds=count("MISSION_READER_STATEMENT_TIMEOUT_SECONDS",
-                                               raw("MISSION_READER_STATEMENT_TIMEOUT_SECONDS"), 60, minimum=0,
-                                               unit="a number of seconds (0: no limit)"),
+        candidates_per_mission=env_count("MISSION_CANDIDATES_PER_MISSION", 20, unit="a number of extras"),
+        reader_statement_timeout_seconds=env_count("MISSION_READER_STATEMENT_TIMEOUT_SECONDS", 60, minimum=0,
+                                                   unit="a number of seconds (0: no limit)"),
     )
 
 
@@ -266,8 +265,7 @@ DEFAULT_MAX_CONCURRENT_STEPS = 2
 
 
 def max_concurrent_steps() -> int:
-    return count("MISSION_MAX_CONCURRENT_STEPS", raw("MISSION_MAX_CONCURRENT_STEPS"), DEFAULT_MAX_CONCURRENT_STEPS,
-                 unit="a number of steps")
+    return env_count("MISSION_MAX_CONCURRENT_STEPS", DEFAULT_MAX_CONCURRENT_STEPS, unit="a number of steps")
 
 
 @dataclass(frozen=True)
@@ -284,8 +282,7 @@ DEFAULT_STEP_TIMEOUT = 1200  # below RabbitMQ's consumer_timeout (30 min) for un
 
 
 def celery_step_timeout() -> int:
-    return count("MISSION_CELERY_STEP_TIMEOUT", raw("MISSION_CELERY_STEP_TIMEOUT"), DEFAULT_STEP_TIMEOUT,
-                 unit="a whole number of seconds")
+    return env_count("MISSION_CELERY_STEP_TIMEOUT", DEFAULT_STEP_TIMEOUT, unit="a whole number of seconds")
 
 
 def celery() -> CelerySettings:
