@@ -198,6 +198,11 @@ def test_the_public_demo_coefficients_cannot_be_recovered_from_what_looker_reade
     export_id = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
     result = run_pipeline(export_id, **pipeline_env)
     assert result.success and failed_checks(result) == []
+    # A public demo holds no real person's details: private (and so the contacts of ops) stays empty.
+    assert rows(pipeline_env["warehouse_url"], "SELECT (SELECT count(*) FROM private.extra), "
+                "(SELECT count(*) FROM private.hotel), (SELECT count(*) FROM ops.recherche_extras"
+                " WHERE extra_nom IS NOT NULL OR extra_telephone IS NOT NULL)") == [(0, 0, 0)]
+    assert rows(pipeline_env["warehouse_url"], "SELECT count(*) > 0 FROM ops.recherche_extras") == [(True,)]
     parts = urlsplit(pipeline_env["warehouse_url"])
     reader = urlunsplit(parts._replace(netloc=f"looker_reader@{parts.hostname}:{parts.port or 5432}"))
     shown = pd.DataFrame(rows(reader, """

@@ -131,7 +131,10 @@ def render(page: MissionPage) -> None:
         measures["annulees"] = "Annulées"
     ui.chart(_weekly_chart(weekly, measures))
 
-    columns = {**COLUMNS, **CONTACTS} if ctx.contacts and not page.past else COLUMNS
+    columns = COLUMNS
+    if ctx.contacts and not page.past:  # whom to call, next to the extra's name
+        at = list(COLUMNS).index("extra_nom") + 1
+        columns = dict([*list(COLUMNS.items())[:at], *CONTACTS.items(), *list(COLUMNS.items())[at:]])
     rows = ctx.frame(
         "SELECT " + ", ".join(columns) + " " + source + where
         + f" ORDER BY date_debut {'DESC' if page.past else 'ASC'}, mission_id LIMIT {ui.TABLE_ROWS}",
