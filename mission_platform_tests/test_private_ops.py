@@ -17,10 +17,12 @@ import pytest
 from psycopg import errors, sql
 
 from mission_platform.columns import EXTRAS, HOTELS, empty_frame
-from mission_platform.warehouse import reporting
+from mission_platform.warehouse import publish, reporting
 from mission_platform.warehouse.ddl import ensure_schema
+from mission_platform.warehouse.resources import WarehouseResource
 from mission_platform.warehouse.transform import build_private_tables
 from mission_platform_tests.conftest import EXAMPLE_EXPORT, EXAMPLE_EXPORT_ID, copy_export, run_pipeline
+from mission_platform_tests.warehouse_examples import EXPORT_ID, LATER_EXPORT, example_tables, later_tables
 
 
 def rows(url: str, query, params=None, **connect) -> list[tuple]:
@@ -185,3 +187,38 @@ def test_the_readers_cannot_connect_to_another_database_the_pipeline_role_owns(n
                         with psycopg.connect(url, autocommit=True) as conn:
                             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
                     superuser.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def _private_frames(export_id: str, name: str) -> dict[str, pd.DataFrame]:
+    return {
+        "extra": pd.DataFrame({"extra_id": ["EXT-1"], "nom": [name], "telephone": ["0600000001"],
+                               "email": ["a@x.org"], "export_id": [export_id]}, dtype="string"),
+        "hotel": pd.DataFrame({"hotel_id": ["HOT-1"], "hotel_nom": ["Hôtel Réel"], "hotel_adresse": ["1 rue Vraie"],
+                               "notes": [None], "export_id": [export_id]}, dtype="string"),
+    }
+
+
+def test_a_failed_ops_build_rolls_the_whole_publish_back(warehouse_url, tariffs, monkeypatch):
+    """private and ops are published in the core tables' transaction: an ops table that fails undoes all of it."""
+    warehouse = WarehouseResource(url=warehouse_url)
+    first = publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID,
+                                        private=_private_frames(EXPORT_ID, "Ana Première"))
+    assert first.private_rows == {"extra": 1, "hotel": 1}
+    state = ("SELECT (SELECT max(export_id) FROM core.missions), (SELECT string_agg(nom, ',') FROM private.extra),"
+             " (SELECT string_agg(DISTINCT extra_nom, ',') FROM ops.recherche_extras),"
+             " (SELECT export_id FROM reporting.fraicheur_donnees)")
+    before = rows(warehouse_url, state)
+    assert before == [(EXPORT_ID, "Ana Première", "Ana Première", EXPORT_ID)]
+
+    select_sql = reporting.select_sql
+
+    def failing(name, schema=reporting.REPORTING):
+        if schema == reporting.OPS and name == "recherche_hotels":  # the last ops table: everything else is built
+            return sql.SQL("SELECT 1 / 0 AS hotel_id")
+        return select_sql(name, schema)
+
+    monkeypatch.setattr(reporting, "select_sql", failing)
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        publish.publish_core_tables(warehouse, later_tables(tariffs), export_id=LATER_EXPORT,
+                                    private=_private_frames(LATER_EXPORT, "Bo Seconde"))
+    assert rows(warehouse_url, state) == before
