@@ -1,12 +1,15 @@
-"""The ``reporting`` schema that Looker Studio reads: one table per page, and the read-only role it connects with.
+"""The ``reporting`` schema that Looker Studio reads: one table per page; ``ops``, the people pages with real names
+and contacts for operations; and the read-only roles that read them (``looker_reader``, ``ops_reader``).
 
 Each relation is a SELECT in ``sql/reporting/<name>.sql`` over the ``core``
 tables and the relations before it; ``RELATIONS`` says what each reads, how it
 is indexed and when it is built. The tables are rebuilt from ``core`` rather than
 computed on every query (Looker Studio sends a page's queries again for every
 chart and every viewer): at each publish, in the publishing transaction, and,
-for ``predictions``, again after the forecast. See docs/WAREHOUSE.md for what
-each dashboard page needs.
+for ``predictions``, again after the forecast. ``ops`` is built the same way
+(``sql/ops/<name>.sql``, ``OPS_SET``) from ``reporting`` and ``private``, right
+after ``reporting`` in the publishing transaction. See docs/WAREHOUSE.md for
+what each dashboard page needs.
 """
 
 from __future__ import annotations
