@@ -180,7 +180,7 @@ def page_queries(conn: psycopg.Connection, schema: str) -> dict[str, sql.Compose
 def publish_again(url: str, lake: Path):
     """Publish the lake's newest anonymised export again, as the publishing step does: the build inside it, timed."""
     from mission_platform.lake_io import complete_exports, read_frames
-    from mission_platform.lake_layout import ANONYMISED
+    from mission_platform.lake_layout import ANONYMISED, PARSED
     from mission_platform.resources import LakeResource
     from mission_platform.warehouse.resources import WarehouseResource
     from mission_platform.settings import tariffs_from_env
@@ -192,7 +192,8 @@ def publish_again(url: str, lake: Path):
     tables = transform.build_core_tables(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id,
                                          tariffs=tariffs_from_env())
     del frames
-    return publish.publish_core_tables(WarehouseResource(url=url), tables, export_id=export_id)
+    private = transform.build_private_tables(read_frames(store, PARSED, export_id), export_id=export_id)
+    return publish.publish_core_tables(WarehouseResource(url=url), tables, export_id=export_id, private=private)
 
 
 def latencies(url: str) -> dict[str, dict[str, float]]:

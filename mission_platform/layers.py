@@ -36,6 +36,8 @@ LAYER_TAGS: dict[str, dict[str, str]] = {
     "warehouse": {"layer": "warehouse", "personal_data": "pseudonymised"},
     "forecast": {"layer": "forecast", "personal_data": "no"},
     "reporting": {"layer": "reporting", "personal_data": "pseudonymised"},
+    # Schemas private and ops: real names and contact details, read by the operations role only.
+    "private": {"layer": "private", "personal_data": "yes"},
 }
 
 

@@ -42,7 +42,7 @@ def raw(name: str, environ: Mapping[str, str] | None = None) -> Optional[str]:
 
 SECRETS = frozenset({
     "ANONYMISATION_KEY", "OVERTIME_RATE", "EXTRA_HOURLY_PAY", "EXTRA_HOURLY_PAY_URGENT", "VAT_RATE",
-    "MISSION_DEMO_HOTEL_COEFF", "MISSION_DEMO_EXTRA_COEFF", "LOOKER_READER_PASSWORD",
+    "MISSION_DEMO_HOTEL_COEFF", "MISSION_DEMO_EXTRA_COEFF", "LOOKER_READER_PASSWORD", "OPS_READER_PASSWORD",
 })
 
 
@@ -250,6 +250,11 @@ def reporting_settings() -> ReportingSettings:
         reader_statement_timeout_seconds=env_count("MISSION_READER_STATEMENT_TIMEOUT_SECONDS", 60, minimum=0,
                                                    unit="a number of seconds (0: no limit)"),
     )
+
+
+def reader_password(value: Optional[str]) -> Optional[str]:
+    """A reader role's password (``LOOKER_READER_PASSWORD``, ``OPS_READER_PASSWORD``); None: the role gets none."""
+    return value.strip() if value and value.strip() else None
 
 
 EXECUTORS = ("multiprocess", "in_process", "celery")

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.browser
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = REPO_ROOT / "test-output" / "browser"
 JOB = "mission_platform_job"
-GROUPS = ("notion", "anonymised", "warehouse", "forecast", "reporting")
+GROUPS = ("notion", "anonymised", "warehouse", "private", "forecast", "reporting")
 PAGE_TIMEOUT = 60.0
 RUN_TIMEOUT = 300.0
 

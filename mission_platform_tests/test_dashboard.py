@@ -482,3 +482,38 @@ def test_the_command_refuses_a_port_in_use(warehouse_url):
                               env=cli_env(MISSION_WAREHOUSE_URL=warehouse_url), capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+
+
+# -- the operations audience ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PAGE_PATHS)
+def test_every_page_renders_for_the_ops_audience(built, monkeypatch, path):
+    monkeypatch.setenv("MISSION_DASHBOARD_AUDIENCE", "ops")
+    app = open_page(monkeypatch, built.owner_url, path)
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+
+
+def test_the_ops_audience_shows_real_names_and_contacts_and_the_public_one_does_not(built, monkeypatch):
+    extra = rows(built.owner_url, "SELECT extra_nom, extra_telephone, extra_email FROM ops.recherche_extras"
+                                  " ORDER BY extra_nom, extra_id LIMIT 1")[0]
+    candidate = rows(built.owner_url, """
+        SELECT extra_nom, extra_telephone, extra_email FROM ops.extras_candidats
+        WHERE mission_id = (SELECT mission_id FROM ops.missions_a_affecter ORDER BY date_debut, mission_id LIMIT 1)
+        ORDER BY rang LIMIT 1""")[0]
+    hotel = rows(built.owner_url, "SELECT hotel_nom, hotel_adresse FROM ops.recherche_hotels"
+                                  " ORDER BY hotel_nom, hotel_id LIMIT 1")[0]
+    upcoming = rows(built.owner_url, "SELECT extra_nom, extra_telephone FROM ops.missions_a_venir"
+                                     " WHERE extra_id IS NOT NULL ORDER BY date_debut, mission_id LIMIT 1")[0]
+    # Real values: the parsed export's, never the pseudonyms of reporting.
+    real = set(personal_values(built))
+    expected = {"recherche_extras": extra, "missions_a_affecter": candidate, "recherche_hotels": hotel,
+                "missions_a_venir": upcoming}
+    for values in expected.values():
+        assert all(v in real for v in values if v and len(v) >= 5), values
+    for audience in ("ops", "public"):
+        monkeypatch.setenv("MISSION_DASHBOARD_AUDIENCE", audience)
+        for path, values in expected.items():
+            text = shown_text(open_page(monkeypatch, built.owner_url, path))
+            shown = [v for v in values if v in text]
+            assert shown == (list(values) if audience == "ops" else []), (audience, path)

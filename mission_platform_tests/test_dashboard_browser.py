@@ -181,3 +181,36 @@ def test_ui_and_dashboard_run_at_once_on_the_embedded_warehouse(embedded, tmp_pa
     while socket_answers(data) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not socket_answers(data)
+
+
+def test_the_ops_audience_in_a_real_browser(embedded, tmp_path):
+    """``--audience ops``: read as ops_reader, the people pages show real names and contact details."""
+    built, data = embedded
+    out = OUTPUT / "ops"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    personal = personal_values(built)
+    log = out / "dashboard.log"
+    with command(["dashboard", "--port", str(port), "--audience", "ops"], command_env(data), log,
+                 f"{base}/_stcore/health"), chromium(tmp_path / "chromium-profile") as browser:
+        try:
+            for path in ("missions_a_affecter", "recherche_extras", "recherche_hotels", "missions_a_venir"):
+                browser.set_window_size(1600, 1400)
+                browser.get(f"{base}/{path}")
+                wait_for(browser, lambda d: page_settled(d, built.export_id), PAGE_TIMEOUT, f"page {path}")
+                errors = visible(browser, "//*[@data-testid='stException' or @data-testid='stAlertContentError']")
+                assert not errors, f"{path}: {[e.text for e in errors]}"
+                time.sleep(2.0)  # the grids finish drawing after their container appears
+                browser.save_screenshot(str(out / f"{path}.png"))
+                # The grids are drawn on a canvas (their values are checked with AppTest, test_dashboard.py); the
+                # chosen mission's heading names its hotel in text.
+                if path == "missions_a_affecter":
+                    text = browser.find_element(By.TAG_NAME, "body").text
+                    assert any(v in text for v in personal), f"{path} shows no real name"
+        except BaseException:
+            browser.save_screenshot(str(out / "failure.png"))
+            raise
+    announced = [line for line in log.read_text().splitlines() if line.startswith("Dashboard on")]
+    assert announced and "read as ops_reader" in announced[0]

@@ -145,7 +145,9 @@ def test_only_whole_checked_anonymised_exports_are_published(pipeline_env, monke
     newer.mkdir(parents=True)
     for frame in (lake_root / "anonymised" / EXAMPLE_EXPORT_ID).glob("*.parquet"):
         (newer / frame.name).write_bytes(frame.read_bytes())
-    result = run_pipeline(EXAMPLE_EXPORT_ID, instance=instance, selection="group:warehouse", **pipeline_env)
+    # The publishing step also materialises the private and ops tables (group private): taken whole.
+    warehouse_step = dg.AssetSelection.groups("warehouse").required_multi_asset_neighbors()
+    result = run_pipeline(EXAMPLE_EXPORT_ID, instance=instance, selection=warehouse_step, **pipeline_env)
     assert result.success
     url = pipeline_env["warehouse_url"]
     assert rows(url, "SELECT DISTINCT export_id FROM core.missions") == [(EXAMPLE_EXPORT_ID,)]
@@ -153,7 +155,7 @@ def test_only_whole_checked_anonymised_exports_are_published(pipeline_env, monke
     for name, value in {"MISSION_PUBLIC_DEMO": "1", "MISSION_DEMO_SAMPLE_FRACTION": "0.5",
                         "MISSION_DEMO_HOTEL_COEFF": "1.3", "MISSION_DEMO_EXTRA_COEFF": "0.8"}.items():
         monkeypatch.setenv(name, value)
-    result = run_pipeline(EXAMPLE_EXPORT_ID, instance=instance, selection="group:warehouse", **pipeline_env)
+    result = run_pipeline(EXAMPLE_EXPORT_ID, instance=instance, selection=warehouse_step, **pipeline_env)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "rerun the anonymised assets" in failure.step_failure_data.user_failure_data.description
@@ -198,6 +200,11 @@ def test_the_public_demo_coefficients_cannot_be_recovered_from_what_looker_reade
     export_id = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
     result = run_pipeline(export_id, **pipeline_env)
     assert result.success and failed_checks(result) == []
+    # A public demo holds no real person's details: private (and so the contacts of ops) stays empty.
+    assert rows(pipeline_env["warehouse_url"], "SELECT (SELECT count(*) FROM private.extra), "
+                "(SELECT count(*) FROM private.hotel), (SELECT count(*) FROM ops.recherche_extras"
+                " WHERE extra_nom IS NOT NULL OR extra_telephone IS NOT NULL)") == [(0, 0, 0)]
+    assert rows(pipeline_env["warehouse_url"], "SELECT count(*) > 0 FROM ops.recherche_extras") == [(True,)]
     parts = urlsplit(pipeline_env["warehouse_url"])
     reader = urlunsplit(parts._replace(netloc=f"looker_reader@{parts.hostname}:{parts.port or 5432}"))
     shown = pd.DataFrame(rows(reader, """

@@ -114,11 +114,11 @@ def test_a_failed_reporting_build_leaves_the_previous_publish_whole(warehouse_ur
     select_sql = reporting.select_sql
     built = []
 
-    def failing(name):
+    def failing(name, schema=reporting.REPORTING):
         built.append(name)
         if name == "acquisition_client":  # late in the build: most new tables exist by then
             return sql.SQL("SELECT 1 / 0 AS mois")
-        return select_sql(name)
+        return select_sql(name, schema)
 
     monkeypatch.setattr(reporting, "select_sql", failing)
     with pytest.raises(psycopg.errors.DivisionByZero):

@@ -358,7 +358,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from mission_platform.dashboard.command import DashboardUnavailable, serve
 
     try:
-        return serve(port=args.port, host=args.host)
+        return serve(port=args.port, host=args.host, audience_name=args.audience)
     except DashboardUnavailable as exc:
         raise CliError(str(exc), exc.hint) from None
 
@@ -382,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = sub.add_parser("dashboard", help="serve the dashboard (Streamlit) on the reporting relations, read-only")
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    dashboard.add_argument("--audience", choices=("public", "ops"), default="public",
+                           help="public: pseudonymised, as looker_reader (default); ops: real names and contact "
+                                "details, as ops_reader (OPS_READER_PASSWORD), for the company's staff only")
     return parser
 
 

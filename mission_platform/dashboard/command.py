@@ -1,4 +1,7 @@
-"""``mission-platform dashboard``: check the warehouse as the reader role, then serve the app with Streamlit.
+"""``mission-platform dashboard``: check the warehouse as the audience's role, then serve the app with Streamlit.
+
+``--audience public`` (the default) reads the pseudonymised ``reporting`` relations as ``looker_reader``;
+``--audience ops`` reads ``ops`` then ``reporting`` as ``ops_reader``: real names and contact details.
 
 The command resolves where the warehouse is (see ``connection``), starts and holds
 the embedded warehouse when there is no server (pgserver keeps it up while any

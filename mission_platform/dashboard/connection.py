@@ -4,14 +4,14 @@ The dashboard reads what Looker Studio reads, as Looker Studio does: the ``repor
 relations, connected as ``looker_reader``, never as the pipeline's owner. An
 ``Audience`` names the role, where its password comes from and the schemas it reads;
 the session's ``search_path`` is set to those schemas, so pages name relations
-without a schema and a later audience (operations, with real names) only adds a
-schema in front.
+without a schema: the operations audience (``ops_reader``) reads ``ops`` first, where
+the people-facing relations carry real names and contact details, then ``reporting``.
 
 Where the warehouse is, first match wins:
 
 1. ``MISSION_DASHBOARD_URL``: a full connection URL (role and password included);
 2. ``MISSION_WAREHOUSE_URL``: the pipeline's server and database, with the audience's
-   role and its password (``LOOKER_READER_PASSWORD``) instead of the owner's;
+   role and its password (``LOOKER_READER_PASSWORD``, ``OPS_READER_PASSWORD``) instead of the owner's;
 3. the embedded warehouse under the data folder, through its Unix socket, as the role.
 
 Every query is parameterised (values travel apart from the SQL text, identifiers are
@@ -36,6 +36,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.numeric import FloatLoader
 
 from mission_platform import settings
+from mission_platform.warehouse.reporting import LOOKER_READER, OPS_READER
 
 DASHBOARD_URL_ENV = "MISSION_DASHBOARD_URL"
 AUDIENCE_ENV = "MISSION_DASHBOARD_AUDIENCE"
@@ -54,14 +55,18 @@ class Audience:
     role: str
     password_env: str
     schemas: tuple[str, ...]
+    contacts: bool = False   # its relations carry real names, phones, e-mails, addresses and notes
 
     def describe(self, relation: str) -> str:
         """``relation`` as a person would look it up, e.g. ``reporting.vue_ensemble``."""
         return f"{self.schemas[0]}.{relation}" if len(self.schemas) == 1 else f"{relation} ({', '.join(self.schemas)})"
 
 
-PUBLIC = Audience(name="public", role="looker_reader", password_env="LOOKER_READER_PASSWORD", schemas=("reporting",))
-AUDIENCES: dict[str, Audience] = {PUBLIC.name: PUBLIC}
+PUBLIC = Audience(name="public", role=LOOKER_READER.name, password_env=LOOKER_READER.password_env,
+                  schemas=LOOKER_READER.schemas)
+OPS = Audience(name="ops", role=OPS_READER.name, password_env=OPS_READER.password_env, schemas=OPS_READER.schemas,
+               contacts=True)
+AUDIENCES: dict[str, Audience] = {a.name: a for a in (PUBLIC, OPS)}
 
 
 def audience_from_env() -> Audience:

@@ -56,6 +56,9 @@ COLUMNS = {
     "total_ht": ("Total HT", "euros2"), "benefice": ("Bénéfice", "euros2"), "reglement": ("Règlement", "text"),
     "mission_id": ("Mission", "text"),
 }
+# What the operations audience also sees of an upcoming mission (ops.missions_a_venir).
+CONTACTS = {"extra_telephone": ("Tél. extra", "text"), "extra_email": ("E-mail extra", "text"),
+            "hotel_adresse": ("Adresse hôtel", "text")}
 
 
 def _options(ctx: ui.Context, template: str) -> dict[str, str]:
@@ -128,13 +131,17 @@ def render(page: MissionPage) -> None:
         measures["annulees"] = "Annulées"
     ui.chart(_weekly_chart(weekly, measures))
 
+    columns = COLUMNS
+    if ctx.contacts and not page.past:  # whom to call, next to the extra's name
+        at = list(COLUMNS).index("extra_nom") + 1
+        columns = dict([*list(COLUMNS.items())[:at], *CONTACTS.items(), *list(COLUMNS.items())[at:]])
     rows = ctx.frame(
-        "SELECT " + ", ".join(COLUMNS) + " " + source + where
+        "SELECT " + ", ".join(columns) + " " + source + where
         + f" ORDER BY date_debut {'DESC' if page.past else 'ASC'}, mission_id LIMIT {ui.TABLE_ROWS}",
         params,
     )
     st.subheader("Missions")
-    ui.table(rows, COLUMNS)
+    ui.table(rows, columns)
     ui.capped(int(totals["missions"]), len(rows))
 
 

@@ -48,6 +48,11 @@ class Context:
     def frame(self, template: str, params: dict | None = None) -> pd.DataFrame:
         return self.reader.frame(template, params, freshness=self.freshness)
 
+    @property
+    def contacts(self) -> bool:
+        """Whether the audience reads real names and contact details (operations), or pseudonyms."""
+        return self.reader.audience.contacts
+
 
 def context() -> Context:
     reader = Reader.from_env()

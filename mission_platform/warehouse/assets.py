@@ -1,8 +1,10 @@
-"""Warehouse assets: the core tables and reporting tables published atomically, rejected rows per export.
+"""Warehouse assets: the core, private, reporting and ops tables published atomically, rejected rows per export.
 
 The publish writes the core tables and rebuilds the reporting tables in one
-transaction, so one step materialises both (group ``warehouse``: a selection
-must take all of a step's assets); only ``reporting.predictions``, which reads
+transaction, so one step materialises them all (groups ``warehouse`` and
+``private``: a selection must take all of a step's assets); the ``private``
+tables (real names and contacts, from the parsed frames) and the ``ops`` tables
+built from them are in the same transaction, under their own asset keys; only ``reporting.predictions``, which reads
 the forecast, is rebuilt again by the reporting step after the forecast.
 
 The core tables always hold the most recent export by ``export_id`` that has
@@ -15,7 +17,7 @@ import dagster as dg
 import pandas as pd
 
 from mission_platform.anonymise.resources import AnonymisationResource
-from mission_platform.asset_keys import ANONYMISED_ASSETS
+from mission_platform.asset_keys import ANONYMISED_ASSETS, NOTION_ASSETS
 from mission_platform.columns import reason_kind
 from mission_platform.lake_io import complete_exports, read_frames, read_manifest
 from mission_platform.lake_layout import ANONYMISED, PARSED, frame_key
@@ -33,7 +35,7 @@ from mission_platform.warehouse import (
     writes,
 )
 from mission_platform.warehouse.resources import TariffsResource, WarehouseResource
-from mission_platform.warehouse.tables import PUBLISHED, TABLE_OF_SOURCE, TABLES
+from mission_platform.warehouse.tables import PRIVATE, PRIVATE_TABLES, PUBLISHED, TABLE_OF_SOURCE, TABLES
 
 
 def _latest_anonymised(lake: LakeResource) -> str:
@@ -62,6 +64,11 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         for source, table in TABLE_OF_SOURCE.items()
     ]
     specs.append(dg.AssetCheckSpec(
+        "private_not_readable", asset=[PRIVATE, "extra"], blocking=True,
+        description="Neither PUBLIC, looker_reader nor ops_reader holds any privilege on schema private or its "
+        "tables, nor PUBLIC or looker_reader on schema ops or its tables.",
+    ))
+    specs.append(dg.AssetCheckSpec(
         "row_counts_not_collapsing", asset="missions",
         description="Warns when a core table lost more than MISSION_MAX_ROW_DROP_SHARE (default 20 %) of its rows "
         "against the previous publish.",
@@ -70,7 +77,13 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 
 
 def published_state_checks(lake: LakeResource, conn, export_id: str, *, public_demo: bool, max_drop_share: float):
-    """The checks on what is now published: keys, relations, conservation per file, row-count drop."""
+    """The checks on what is now published: keys, relations, conservation per file, who may read private, drops."""
+    held = reporting.refused_privileges_held(conn)
+    yield dg.AssetCheckResult(
+        asset_key=[PRIVATE, "extra"], check_name="private_not_readable", passed=not held,
+        metadata={"privileges_held": dg.MetadataValue.json(held)},
+        description=None if not held else "revoke these: " + "; ".join(held),
+    )
     for table in PUBLISHED:
         duplicates = int(queries.duplicate_keys(conn, table))
         yield dg.AssetCheckResult(asset_key=table, check_name="primary_key_unique", passed=duplicates == 0,
@@ -111,38 +124,43 @@ def published_state_checks(lake: LakeResource, conn, export_id: str, *, public_d
     )
 
 
-def _read_key(read: str) -> dg.AssetKey | None:
-    """The asset a reporting relation's read stands for (core.load_history is written by the publish itself)."""
-    if not read.startswith("core."):
-        return dg.AssetKey(["reporting", read])
-    table = read.removeprefix("core.")
-    return None if table == "load_history" else dg.AssetKey(table)
+def _read_key(read: str, schema: str) -> dg.AssetKey | None:
+    """The asset a relation's read stands for (core.load_history is written by the publish itself)."""
+    owner, _, name = read.rpartition(".")
+    if owner == "core":
+        return None if name == "load_history" else dg.AssetKey(name)
+    return dg.AssetKey([owner or schema, name])
 
 
-def _reporting_spec(relation: reporting.ReportingRelation, group_name: str) -> dg.AssetSpec:
+_READ_BY = {reporting.REPORTING: "read by Looker Studio through looker_reader",
+            reporting.OPS: "real names and contacts, read by operations through ops_reader only"}
+
+
+def _reporting_spec(relation: reporting.ReportingRelation, group_name: str,
+                    schema: str = reporting.REPORTING) -> dg.AssetSpec:
     built = "after the forecast" if relation.after_forecast else "with each publish, in its transaction"
     return dg.AssetSpec(
-        ["reporting", relation.name],
+        [schema, relation.name],
         group_name=group_name,
         kinds={"postgres"},
-        deps=[key for key in map(_read_key, relation.reads) if key is not None],
-        description=f"reporting.{relation.name}: {relation.description} A table rebuilt {built}; "
-                    "read by Looker Studio through the read-only role.",
-        metadata={"dagster/table_name": f"reporting.{relation.name}"},
+        deps=[key for key in (_read_key(r, schema) for r in relation.reads) if key is not None],
+        description=f"{schema}.{relation.name}: {relation.description} A table rebuilt {built}; {_READ_BY[schema]}.",
+        metadata={"dagster/table_name": f"{schema}.{relation.name}"},
     )
 
 
-def _reporting_results(warehouse: WarehouseResource, names: tuple[str, ...], **metadata):
-    """One materialisation per reporting table: its rows and columns as they are now."""
+def _reporting_results(warehouse: WarehouseResource, names: tuple[str, ...], schema: str = reporting.REPORTING,
+                       **metadata):
+    """One materialisation per reporting (or ops) table: its rows and columns as they are now (never values)."""
     columns = warehouse.query_frame(
         "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'reporting' ORDER BY table_name, ordinal_position"
+        "WHERE table_schema = %s ORDER BY table_name, ordinal_position", (schema,)
     )
     for relation in names:
-        (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM reporting.{relation}")["n"]
+        (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM {schema}.{relation}")["n"]
         own = columns[columns["table_name"] == relation]
         yield dg.MaterializeResult(
-            asset_key=["reporting", relation],
+            asset_key=[schema, relation],
             metadata={
                 **metadata,
                 "dagster/row_count": dg.MetadataValue.int(int(count)),
@@ -171,6 +189,19 @@ PUBLISHED_REPORTING = tuple(r for r in reporting.REPORTING_RELATIONS if r not in
             for table in PUBLISHED
         ),
         *(_reporting_spec(reporting.BY_NAME[name], "warehouse") for name in PUBLISHED_REPORTING),
+        *(
+            dg.AssetSpec(
+                [PRIVATE, name],
+                group_name="private",
+                kinds={"postgres"},
+                description=f"{PRIVATE}.{name}: {private.table.description} Loaded from the parsed frames of the "
+                            "published export, in the publishing transaction; read by no reader role.",
+                deps=[dg.AssetDep(NOTION_ASSETS[private.source.source], partition_mapping=dg.LastPartitionMapping())],
+                metadata={"dagster/table_name": f"{PRIVATE}.{name}"},
+            )
+            for name, private in PRIVATE_TABLES.items()
+        ),
+        *(_reporting_spec(relation, "private", reporting.OPS) for relation in reporting.OPS_SET.relations),
     ],
     check_specs=_check_specs(),
     pool="warehouse",
@@ -198,7 +229,10 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
             frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=rates, scale=scale,
         )
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
-        result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected)
+        # Under the public-demo profile the private tables stay empty: a demo shows no real person's details.
+        private = None if profile.enabled else transform.build_private_tables(
+            read_frames(lake, PARSED, export_id), export_id=export_id)
+        result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected, private=private)
         if rates.is_sample:
             context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, "
                                 "EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")
@@ -216,6 +250,21 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
             warehouse, PUBLISHED_REPORTING, export_id=dg.MetadataValue.text(export_id),
             published=dg.MetadataValue.bool(result.published),
             build_seconds=dg.MetadataValue.float(round(result.seconds.get("reporting", 0.0), 3)),
+        )
+        for name, private_table in PRIVATE_TABLES.items():
+            yield dg.MaterializeResult(
+                asset_key=[PRIVATE, name],
+                metadata=table_metadata(
+                    private_table.table, result.private_rows.get(name, 0),
+                    export_id=dg.MetadataValue.text(export_id),
+                    published=dg.MetadataValue.bool(result.published),
+                    public_demo=dg.MetadataValue.bool(profile.enabled),
+                ),
+            )
+        yield from _reporting_results(
+            warehouse, reporting.OPS_RELATIONS, reporting.OPS, export_id=dg.MetadataValue.text(export_id),
+            published=dg.MetadataValue.bool(result.published),
+            build_seconds=dg.MetadataValue.float(round(result.seconds.get("ops", 0.0), 3)),
         )
         with warehouse.connect() as conn:
             yield from published_state_checks(lake, conn, queries.published_export(conn), public_demo=profile.enabled,
@@ -259,12 +308,13 @@ def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehou
     pool="warehouse",
 )
 def reporting_relations(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Rebuild the reporting tables that read the forecast, then (re)state the read-only role."""
+    """Rebuild the reporting tables that read the forecast, then (re)state the read-only roles."""
     with step_guard(warehouse):
         with warehouse.connect() as conn:
             ddl.ensure_schema(conn)
             seconds = ddl.rebuild_reporting(conn, reporting.AFTER_FORECAST)
-            reporting.ensure_reader_role(conn, password=warehouse.reader_password())
+            for role in reporting.READER_ROLES:
+                reporting.ensure_reader_role(conn, role, password=warehouse.reader_password(role))
         yield from _reporting_results(
             warehouse, reporting.AFTER_FORECAST,
             build_seconds=dg.MetadataValue.float(round(sum(seconds.values()), 3)),

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 CORE = "core"
 REPORTING = reporting.REPORTING
+OPS = reporting.OPS
+PRIVATE = registry.PRIVATE
 REFERENCE_SCHEMA = "core_reference"
 
 
@@ -57,13 +59,35 @@ def set_search_path(conn: psycopg.Connection, path: str) -> str:
     return previous
 
 
-def build_tables(conn: psycopg.Connection, schema: str, *, published_only: bool = False) -> None:
-    """(Re)create ``schema`` holding every core table (or only the published ones), empty."""
+def build_tables(conn: psycopg.Connection, schema: str, *, published_only: bool = False, private: bool = False) -> None:
+    """(Re)create ``schema`` holding every core table (or only the published ones, or the private ones), empty."""
     name = sql.Identifier(schema)
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
     conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
     previous = set_search_path(conn, schema)
-    conn.execute(registry.ddl(published_only=published_only))
+    conn.execute(registry.private_ddl() if private else registry.ddl(published_only=published_only))
+    set_search_path(conn, previous)
+
+
+def ensure_private_tables(conn: psycopg.Connection) -> None:
+    """Create schema ``private`` and its tables where missing (empty until a publish fills them).
+
+    Nobody but the owner gets anything on it: the operations relations read it when they are built, as the
+    owner, and the check ``no_reader_privileges`` (warehouse/assets.py) proves it after every publish.
+    """
+    missing = [name for name, present in conn.execute(
+        "SELECT name, to_regclass(format('%%I.%%I', %s::text, name)) IS NOT NULL FROM unnest(%s::text[]) AS name",
+        (PRIVATE, list(registry.PRIVATE_TABLES)),
+    ).fetchall() if not present]
+    if not missing and conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (OPS,)).fetchone()[0]:
+        return
+    for schema in (PRIVATE, OPS):
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(PRIVATE)))
+    previous = set_search_path(conn, PRIVATE)
+    for name in missing:
+        log.info("creating private.%s", name)
+        conn.execute(registry.PRIVATE_TABLES[name].table.ddl())
     set_search_path(conn, previous)
 
 
@@ -207,6 +231,7 @@ def ensure_core_tables(conn: psycopg.Connection) -> None:
     Once done for a version of the DDL, the schema ``core`` carries its fingerprint
     and later calls only check that every table is still there.
     """
+    ensure_private_tables(conn)
     fingerprint = core_fingerprint()
     if _up_to_date(conn, fingerprint):
         return
@@ -230,7 +255,7 @@ def ensure_core_tables(conn: psycopg.Connection) -> None:
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
-    """Create or evolve schemas ``core`` and ``reporting``, every core table, and the reporting tables.
+    """Create or evolve schemas ``core``, ``reporting``, ``private`` and ``ops``, their tables and relations.
 
     Idempotent on an empty or an existing database; one transaction (a
     savepoint when the caller already has one open), under the writer lock.
@@ -246,6 +271,9 @@ def ensure_schema(conn: psycopg.Connection) -> None:
         if not reporting.is_up_to_date(conn):
             log.info("building the reporting tables (missing, or their SQL changed)")
             reporting.build_reporting_tables(conn)
+        if not reporting.is_up_to_date(conn, reporting.OPS_SET):
+            log.info("building the ops tables (missing, or their SQL changed)")
+            reporting.build_reporting_tables(conn, relation_set=reporting.OPS_SET)
 
 
 def rebuild_reporting(conn: psycopg.Connection, names: tuple[str, ...]) -> dict[str, float]:

@@ -4,8 +4,10 @@ Publishing (``publish_core_tables``) runs in ONE transaction under the writer
 lock: build staging tables from the registry's DDL in a private schema, COPY the
 frames in (keys, foreign keys and indexes are added after the COPY, which both
 validates the data and is faster than checking row by row), then drop the
-published tables, move the staging ones into ``core`` and rebuild the reporting
-tables from them (``reporting.build_reporting_tables``). Until the commit,
+published tables, move the staging ones into ``core``, replace the ``private``
+tables (real names and contacts, from the parsed frames) the same way, and
+rebuild the reporting tables, then the ``ops`` ones from reporting and private
+(``reporting.build_reporting_tables``). Until the commit,
 readers keep seeing the previous state; a failure anywhere (bad data, a dropped
 connection, a killed process, a reporting table that fails to build) rolls the
 whole transaction back, staging schema included. Names are swapped rather than
@@ -32,6 +34,7 @@ from mission_platform.lake_layout import export_date
 from mission_platform.warehouse.copy_frames import copy_frame
 from mission_platform.warehouse.ddl import (
     CORE,
+    PRIVATE,
     add_constraints,
     build_tables,
     create_indexes,
@@ -41,12 +44,20 @@ from mission_platform.warehouse.ddl import (
     take_writer_lock,
 )
 from mission_platform.warehouse.queries import published_export
-from mission_platform.warehouse.reporting import build_reporting_tables, vacuum_reporting_tables
-from mission_platform.warehouse.tables import PUBLISHED
+from mission_platform.warehouse.reporting import (
+    OPS,
+    OPS_RELATIONS,
+    OPS_SET,
+    REPORTING_RELATIONS,
+    build_reporting_tables,
+    vacuum_reporting_tables,
+)
+from mission_platform.warehouse.tables import PRIVATE_TABLES, PUBLISHED
 from mission_platform.warehouse.transform import CoreTables
 from mission_platform.warehouse.writes import WarehouseLoadError, load_error, replace_rejected
 
 STAGING_SCHEMA = "core_staging"
+PRIVATE_STAGING_SCHEMA = "private_staging"
 
 
 class _Connects(Protocol):
@@ -66,6 +77,7 @@ class PublishResult:
     seconds: dict[str, float] = field(default_factory=dict)  # time per phase
     reason: str | None = None                              # why nothing was published
     reporting_seconds: dict[str, float] = field(default_factory=dict)  # build time per reporting table
+    private_rows: dict[str, int] = field(default_factory=dict)   # rows per private table
 
 
 def _connection(warehouse: Warehouse) -> AbstractContextManager[psycopg.Connection]:
@@ -138,12 +150,33 @@ def _stage(conn: psycopg.Connection, tables: CoreTables, timings: dict[str, floa
     return copied_rows
 
 
+def _replace_private(conn: psycopg.Connection, frames: dict[str, pd.DataFrame], export_id: str) -> dict[str, int]:
+    """Replace the ``private`` tables by ``frames`` (small: one row per person), in the caller's transaction."""
+    build_tables(conn, PRIVATE_STAGING_SCHEMA, private=True)
+    counts = {}
+    for name, frame in frames.items():
+        target = qualified(name, PRIVATE_STAGING_SCHEMA)
+        try:
+            counts[name] = copy_frame(conn, target, frame, freeze=True)
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            raise WarehouseLoadError(
+                f"export {export_id}: {PRIVATE}.{name} refused the data: {exc.diag.message_primary or exc}") from exc
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
+        sql.SQL(", ").join(qualified(name, PRIVATE) for name in PRIVATE_TABLES)))
+    for name in PRIVATE_TABLES:
+        conn.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+            qualified(name, PRIVATE_STAGING_SCHEMA), sql.Identifier(PRIVATE)))
+    conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(PRIVATE_STAGING_SCHEMA)))
+    return counts
+
+
 def publish_core_tables(
     warehouse: Warehouse,
     tables: CoreTables,
     *,
     export_id: str,
     rejected: pd.DataFrame | None = None,
+    private: dict[str, pd.DataFrame] | None = None,
     before_publish: Callable[[psycopg.Connection], None] | None = None,
     lock_timeout_seconds: float = 60.0,
 ) -> PublishResult:
@@ -153,7 +186,10 @@ def publish_core_tables(
     context manager. An export older than the published one is not loaded
     (``published=False`` with the reason); the same export is loaded again.
     ``rejected``: when given, that export's rows of ``core.rejected_rows`` are
-    replaced in the same transaction. ``before_publish(conn)`` runs after the
+    replaced in the same transaction. ``private``: the ``private`` tables' frames
+    (``transform.build_private_tables``), replaced in the same transaction; when
+    None they are emptied (the public-demo profile: no real person's details).
+    ``before_publish(conn)`` runs after the
     staging tables are loaded and validated, just before the swap (a test hook).
     ``lock_timeout_seconds`` bounds the wait for readers to release the old tables.
     """
@@ -202,15 +238,22 @@ def publish_core_tables(
                  counts["logiciel"], counts["logiciel_extra"], rejected_count),
             )
             timings["swap"] = time.perf_counter() - swap_started
+            started_private = time.perf_counter()
+            private_counts = _replace_private(conn, private or {}, export_id)
+            timings["private"] = time.perf_counter() - started_private
             started_reporting = time.perf_counter()
             reporting_seconds = build_reporting_tables(conn)
             timings["reporting"] = time.perf_counter() - started_reporting
+            started_ops = time.perf_counter()
+            build_reporting_tables(conn, relation_set=OPS_SET)
+            timings["ops"] = time.perf_counter() - started_ops
         vacuum_started = time.perf_counter()
         conn.autocommit = True  # VACUUM runs outside a transaction, once the new tables are committed
-        vacuum_reporting_tables(conn)
+        vacuum_reporting_tables(conn, REPORTING_RELATIONS + tuple(f"{OPS}.{name}" for name in OPS_RELATIONS))
         timings["vacuum"] = time.perf_counter() - vacuum_started
     timings["total"] = time.perf_counter() - started
     return PublishResult(
-        export_id=export_id, published=True, previous_export_id=previous, counts=counts,
+        export_id=export_id, published=True, previous_export_id=previous,
+        counts=counts, private_rows=private_counts,
         rejected_rows=rejected_count, seconds=timings, reporting_seconds=reporting_seconds,
     )

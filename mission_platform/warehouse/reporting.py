@@ -1,12 +1,15 @@
-"""The ``reporting`` schema that Looker Studio reads: one table per page, and the read-only role it connects with.
+"""The ``reporting`` schema that Looker Studio reads: one table per page; ``ops``, the people pages with real names
+and contacts for operations; and the read-only roles that read them (``looker_reader``, ``ops_reader``).
 
 Each relation is a SELECT in ``sql/reporting/<name>.sql`` over the ``core``
 tables and the relations before it; ``RELATIONS`` says what each reads, how it
 is indexed and when it is built. The tables are rebuilt from ``core`` rather than
 computed on every query (Looker Studio sends a page's queries again for every
 chart and every viewer): at each publish, in the publishing transaction, and,
-for ``predictions``, again after the forecast. See docs/WAREHOUSE.md for what
-each dashboard page needs.
+for ``predictions``, again after the forecast. ``ops`` is built the same way
+(``sql/ops/<name>.sql``, ``OPS_SET``) from ``reporting`` and ``private``, right
+after ``reporting`` in the publishing transaction. See docs/WAREHOUSE.md for
+what each dashboard page needs.
 """
 
 from __future__ import annotations
@@ -22,18 +25,19 @@ from psycopg import errors, sql
 from mission_platform.settings import reporting_settings
 
 REPORTING = "reporting"
-# The tables are built here, beside the published ones, then moved into ``reporting`` in one go.
-BUILD_SCHEMA = "reporting_build"
-SQL_FOLDER = files("mission_platform.warehouse").joinpath("sql/reporting")
+OPS = "ops"
+SQL_FOLDER = files("mission_platform.warehouse").joinpath("sql")
 
 
 @dataclass(frozen=True)
 class ReportingRelation:
-    """One relation of ``reporting`` (a table): what its SELECT reads, its indexes, when it is built."""
+    """One relation of ``reporting`` or ``ops`` (a table): what its SELECT reads, its indexes, when it is built."""
 
     name: str
     description: str
-    reads: tuple[str, ...]  # core tables (``core.x``) and reporting relations (bare names) its SELECT reads
+    # Core tables (``core.x``), other schemas' relations (``reporting.x``, ``private.x``) and relations of its
+    # own schema (bare names) its SELECT reads.
+    reads: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()  # for the page's filters and lookups
     # Reads the forecast tables, which the forecast writes after the publish: rebuilt again after the forecast.
     after_forecast: bool = False
@@ -44,7 +48,28 @@ class ReportingRelation:
         return tuple(r.removeprefix("core.") for r in self.reads if r.startswith("core."))
 
     def relations(self) -> tuple[str, ...]:
-        return tuple(r for r in self.reads if not r.startswith("core."))
+        return tuple(r for r in self.reads if "." not in r)
+
+
+@dataclass(frozen=True)
+class RelationSet:
+    """The tables of one schema, each a SELECT in ``sql/<schema>/<name>.sql``, built together in build order."""
+
+    schema: str
+    relations: tuple[ReportingRelation, ...]
+
+    @property
+    def build_schema(self) -> str:
+        # The tables are built here, beside the published ones, then moved into the schema in one go.
+        return f"{self.schema}_build"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.relations)
+
+    @property
+    def by_name(self) -> dict[str, ReportingRelation]:
+        return {r.name: r for r in self.relations}
 
 
 _DETAIL = ("core.missions", "core.hotel", "core.extra", "fraicheur_donnees")
@@ -91,57 +116,81 @@ BY_NAME = {relation.name: relation for relation in RELATIONS}
 # Every relation of the reporting schema, in build order.
 REPORTING_RELATIONS: tuple[str, ...] = tuple(BY_NAME)
 AFTER_FORECAST: tuple[str, ...] = tuple(r.name for r in RELATIONS if r.after_forecast)
+REPORTING_SET = RelationSet(REPORTING, RELATIONS)
+
+# The people-facing pages again, for the operations role: the reporting table with the real names and contact
+# details of ``private`` joined in (same column names, contact columns added). Built right after ``reporting``,
+# in the same transaction, so both always show the same export.
+_CONTACTS = ("private.extra", "private.hotel")
+OPS_SET = RelationSet(OPS, (
+    ReportingRelation("missions_a_venir", "Booked missions from the export date on, with real names and contacts.",
+                      ("reporting.missions_a_venir", *_CONTACTS), indexes=(("date_debut",),)),
+    ReportingRelation("missions_a_affecter", "Upcoming missions with no extra yet, with the hotel's real name "
+                      "and contacts.", ("missions_a_venir",), indexes=(("date_debut",), ("mission_id",))),
+    ReportingRelation("extras_candidats", "The candidates of each mission to assign, with their phone and e-mail.",
+                      ("reporting.extras_candidats", *_CONTACTS), indexes=(("mission_id", "rang"), ("extra_id",))),
+    ReportingRelation("recherche_extras", "The extras directory with real names, phones and e-mails.",
+                      ("reporting.recherche_extras", "private.extra"), indexes=(("extra_id",),)),
+    ReportingRelation("recherche_hotels", "The hotel directory with real names, addresses and contact notes.",
+                      ("reporting.recherche_hotels", "private.hotel"), indexes=(("hotel_id",),)),
+))
+OPS_RELATIONS: tuple[str, ...] = OPS_SET.names
+RELATION_SETS: dict[str, RelationSet] = {REPORTING: REPORTING_SET, OPS: OPS_SET}
 
 
-def _check_registry() -> None:
+def _check_registry(relation_set: RelationSet) -> None:
     built: set[str] = set()
-    for relation in RELATIONS:
+    for relation in relation_set.relations:
         unknown = [r for r in relation.relations() if r not in built]
         if unknown:
-            raise ValueError(f"reporting.{relation.name} reads {unknown}, not built before it")
+            raise ValueError(f"{relation_set.schema}.{relation.name} reads {unknown}, not built before it")
         # A relation rebuilt alone after the forecast finds no other relation in the build schema.
         if relation.after_forecast and relation.relations():
-            raise ValueError(f"reporting.{relation.name} is rebuilt alone after the forecast: it may read core only")
+            raise ValueError(f"{relation_set.schema}.{relation.name} is rebuilt alone after the forecast: "
+                             "it may read core only")
         built.add(relation.name)
 
 
-_check_registry()
+for _set in RELATION_SETS.values():
+    _check_registry(_set)
 
 
-def _render(filename: str) -> sql.Composed:
-    text = SQL_FOLDER.joinpath(filename).read_text(encoding="utf-8")
+def _render(filename: str, schema: str = REPORTING) -> sql.Composed:
+    text = SQL_FOLDER.joinpath(schema, filename).read_text(encoding="utf-8")
     return sql.SQL(text).format(candidats_par_mission=sql.Literal(reporting_settings().candidates_per_mission))
 
 
-def select_sql(name: str) -> sql.Composed:
-    """The SELECT of ``reporting.<name>``, reporting relations unqualified (resolved through the search path)."""
-    return _render(f"{name}.sql")
+def select_sql(name: str, schema: str = REPORTING) -> sql.Composed:
+    """The SELECT of ``<schema>.<name>``, its own schema's relations unqualified (resolved through the search path)."""
+    return _render(f"{name}.sql", schema)
 
 
 def _index_name(relation: str, columns: tuple[str, ...]) -> sql.Identifier:
     return sql.Identifier(f"{relation}_{'_'.join(columns)}_idx")
 
 
-def fingerprint(conn: psycopg.Connection) -> str:
+def fingerprint(conn: psycopg.Connection, relation_set: RelationSet = REPORTING_SET) -> str:
     """Identifies what the tables were built by: every SELECT, helper and index as rendered now."""
     digest = hashlib.sha256()
-    for relation in RELATIONS:
-        digest.update(select_sql(relation.name).as_string(conn).encode("utf-8"))
+    schema = relation_set.schema
+    for relation in relation_set.relations:
+        digest.update(select_sql(relation.name, schema).as_string(conn).encode("utf-8"))
         if relation.prepared:
-            digest.update(_render(f"{relation.name}.prepare.sql").as_string(conn).encode("utf-8"))
+            digest.update(_render(f"{relation.name}.prepare.sql", schema).as_string(conn).encode("utf-8"))
         digest.update(repr(relation.indexes).encode("utf-8"))
-    return "reporting sha256:" + digest.hexdigest()
+    return f"{schema} sha256:" + digest.hexdigest()
 
 
-def is_up_to_date(conn: psycopg.Connection) -> bool:
-    """Whether every relation is a table built by the current SQL (the fingerprint on schema reporting)."""
+def is_up_to_date(conn: psycopg.Connection, relation_set: RelationSet = REPORTING_SET) -> bool:
+    """Whether every relation is a table built by the current SQL (the fingerprint on its schema)."""
+    schema, names = relation_set.schema, list(relation_set.names)
     return conn.execute(
         """
         SELECT obj_description(to_regnamespace(%s), 'pg_namespace') = %s
            AND (SELECT count(*) FROM pg_class c
                 WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = 'r' AND c.relname = ANY(%s)) = %s
         """,
-        (REPORTING, fingerprint(conn), REPORTING, list(REPORTING_RELATIONS), len(REPORTING_RELATIONS)),
+        (schema, fingerprint(conn, relation_set), schema, names, len(names)),
     ).fetchone()[0] is True
 
 
@@ -151,8 +200,8 @@ def _set_search_path(conn: psycopg.Connection, path: str) -> str:
     return previous
 
 
-def _grant_default_privileges(conn: psycopg.Connection, table: sql.Composable) -> None:
-    """Give a table moved into ``reporting`` what the schema's default privileges give the tables created there.
+def _grant_default_privileges(conn: psycopg.Connection, schema: str, table: sql.Composable) -> None:
+    """Give a table moved into ``schema`` what the schema's default privileges give the tables created there.
 
     Default privileges apply when a table is created, in the schema it is created in: a table built
     in the build schema and moved into ``reporting`` would otherwise reach no reader.
@@ -168,15 +217,19 @@ def _grant_default_privileges(conn: psycopg.Connection, table: sql.Composable) -
           AND d.defaclnamespace IN (0, to_regnamespace(%s))
           AND a.grantee <> (SELECT oid FROM me)
         """,
-        (REPORTING,),
+        (schema,),
     ).fetchall()
     for privilege, to_public, role in grants:
         grantee = sql.SQL("PUBLIC") if to_public else sql.Identifier(role)
         conn.execute(sql.SQL("GRANT {} ON TABLE {} TO {}").format(sql.SQL(privilege), table, grantee))
 
 
-def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] = REPORTING_RELATIONS) -> dict[str, float]:
-    """Rebuild these reporting tables from ``core`` and swap them in, in the caller's transaction; seconds per table.
+def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] | None = None,
+                           relation_set: RelationSet = REPORTING_SET) -> dict[str, float]:
+    """Rebuild these tables of ``relation_set`` (default: all) and swap them in, in the caller's transaction.
+
+    Returns the seconds per table. ``reporting`` is built from ``core``; ``ops`` from ``reporting`` and
+    ``private``, so it is built after them.
 
     The tables are built and indexed in a build schema, then the old ones are dropped
     and the new ones moved into ``reporting``: readers keep reading the old tables
@@ -185,25 +238,27 @@ def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] = RE
     transaction that commits or rolls back as one: the publishing transaction, or one
     of its own. Building every relation also records the fingerprint of the SQL.
     """
-    unknown = set(names) - set(BY_NAME)
+    schema, build_schema = relation_set.schema, relation_set.build_schema
+    names = relation_set.names if names is None else names
+    unknown = set(names) - set(relation_set.names)
     if unknown:
-        raise ValueError(f"no reporting relation named {sorted(unknown)}")
-    relations = [r for r in RELATIONS if r.name in names]
+        raise ValueError(f"no {schema} relation named {sorted(unknown)}")
+    relations = [r for r in relation_set.relations if r.name in names]
     seconds: dict[str, float] = {}
     with conn.transaction():
-        build = sql.Identifier(BUILD_SCHEMA)
+        build = sql.Identifier(build_schema)
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(build))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(build))
         # Relations read one another unqualified: the ones being built, never the published ones.
-        previous = _set_search_path(conn, BUILD_SCHEMA)
+        previous = _set_search_path(conn, build_schema)
         # Each query runs once: compiling it (JIT) cost more than it saved, seconds at 1M missions.
         previous_jit = conn.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)").fetchone()[0]
         for relation in relations:
             started = time.perf_counter()
-            target = sql.Identifier(BUILD_SCHEMA, relation.name)
+            target = sql.Identifier(build_schema, relation.name)
             if relation.prepared:
-                conn.execute(_render(f"{relation.name}.prepare.sql"))
-            conn.execute(sql.SQL("CREATE TABLE {} AS ").format(target) + select_sql(relation.name))
+                conn.execute(_render(f"{relation.name}.prepare.sql", schema))
+            conn.execute(sql.SQL("CREATE TABLE {} AS ").format(target) + select_sql(relation.name, schema))
             for columns in relation.indexes:
                 conn.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
                     _index_name(relation.name, columns), target, sql.SQL(", ").join(map(sql.Identifier, columns))))
@@ -214,24 +269,24 @@ def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] = RE
         started = time.perf_counter()
         kinds = dict(conn.execute(
             "SELECT relname, relkind FROM pg_class WHERE relnamespace = to_regnamespace(%s) AND relname = ANY(%s)",
-            (REPORTING, [r.name for r in relations]),
+            (schema, [r.name for r in relations]),
         ).fetchall())
         for relation in reversed(relations):
             # Views until issue 14, tables since; CASCADE drops views a person may have built on them.
             kind = {"v": "VIEW", "r": "TABLE"}.get(kinds.get(relation.name))
             if kind:
                 conn.execute(sql.SQL("DROP {} IF EXISTS {} CASCADE").format(
-                    sql.SQL(kind), sql.Identifier(REPORTING, relation.name)))
+                    sql.SQL(kind), sql.Identifier(schema, relation.name)))
         for relation in relations:
             conn.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
-                sql.Identifier(BUILD_SCHEMA, relation.name), sql.Identifier(REPORTING)))
-            _grant_default_privileges(conn, sql.Identifier(REPORTING, relation.name))
+                sql.Identifier(build_schema, relation.name), sql.Identifier(schema)))
+            _grant_default_privileges(conn, schema, sql.Identifier(schema, relation.name))
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(build))  # and the helper tables
         _set_search_path(conn, previous)
         conn.execute("SELECT set_config('jit', %s, true)", (previous_jit,))
-        if len(relations) == len(RELATIONS):
+        if len(relations) == len(relation_set.relations):
             conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-                sql.Identifier(REPORTING), sql.Literal(fingerprint(conn))))
+                sql.Identifier(schema), sql.Literal(fingerprint(conn, relation_set))))
         seconds["swap"] = time.perf_counter() - started
     return seconds
 
@@ -241,8 +296,10 @@ def vacuum_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] = R
 
     Autovacuum would do it within minutes; until then count(*) and the page queries
     read every row of the table rather than its index alone (count(*) of 1M missions: 100 ms, 65 once vacuumed).
+    ``names``: reporting tables, or other schemas' as ``schema.name`` (one VACUUM for all).
     """
-    conn.execute(sql.SQL("VACUUM {}").format(sql.SQL(", ").join(sql.Identifier(REPORTING, n) for n in names)))
+    tables = (sql.Identifier(*n.split(".", 1)) if "." in n else sql.Identifier(REPORTING, n) for n in names)
+    conn.execute(sql.SQL("VACUUM {}").format(sql.SQL(", ").join(tables)))
 
 
 def create_views(conn: psycopg.Connection, schema: str, *, replaced: dict[str, str] | None = None) -> None:
@@ -265,33 +322,77 @@ def create_views(conn: psycopg.Connection, schema: str, *, replaced: dict[str, s
 _ROLE_RACE_ERRORS = (errors.DuplicateObject, errors.UniqueViolation, errors.InternalError_)
 _ROLE_ATTEMPTS = 10
 
-# What a read-only role must not hold, directly or through PUBLIC.
-_LEFTOVER_PRIVILEGES = """
-SELECT array_remove(ARRAY[
-    CASE WHEN has_database_privilege(%(role)s, current_database(), 'CREATE') THEN 'CREATE on the database' END,
-    CASE WHEN has_database_privilege(%(role)s, current_database(), 'TEMPORARY') THEN 'TEMPORARY on the database' END,
-    CASE WHEN to_regnamespace('public') IS NULL THEN NULL
-         WHEN has_schema_privilege(%(role)s, 'public', 'CREATE') THEN 'CREATE on schema public' END,
-    CASE WHEN has_schema_privilege(%(role)s, 'core', 'USAGE') THEN 'USAGE on schema core' END,
-    CASE WHEN has_schema_privilege(%(role)s, 'reporting', 'CREATE') THEN 'CREATE on schema reporting' END
-], NULL)
+# The schemas a reader role may be given, and the one none is ever given (the operations relations read it as
+# the owner, when they are built).
+READABLE_SCHEMAS = (REPORTING, OPS)
+PRIVATE_SCHEMAS = ("core", "private")
+
+
+@dataclass(frozen=True)
+class ReaderRole:
+    """A read-only role: the schemas it reads (first first), and the variable holding its password."""
+
+    name: str
+    schemas: tuple[str, ...]
+    password_env: str
+
+
+LOOKER_READER = ReaderRole("looker_reader", (REPORTING,), "LOOKER_READER_PASSWORD")
+OPS_READER = ReaderRole("ops_reader", (OPS, REPORTING), "OPS_READER_PASSWORD")
+READER_ROLES: dict[str, ReaderRole] = {r.name: r for r in (LOOKER_READER, OPS_READER)}
+
+
+def _leftover_privileges(schemas: tuple[str, ...]) -> sql.Composed:
+    """What a read-only role reading ``schemas`` must not hold, directly or through PUBLIC."""
+    refused = [s for s in (*PRIVATE_SCHEMAS, *READABLE_SCHEMAS) if s not in schemas]
+    checks = [
+        "CASE WHEN has_database_privilege(%(role)s, current_database(), 'CREATE') THEN 'CREATE on the database' END",
+        "CASE WHEN has_database_privilege(%(role)s, current_database(), 'TEMPORARY') "
+        "THEN 'TEMPORARY on the database' END",
+        "CASE WHEN to_regnamespace('public') IS NULL THEN NULL "
+        "WHEN has_schema_privilege(%(role)s, 'public', 'CREATE') THEN 'CREATE on schema public' END",
+    ]
+    parts = [sql.SQL(c) for c in checks]
+    for schema in refused:
+        parts.append(sql.SQL("CASE WHEN has_schema_privilege(%(role)s, {s}, 'USAGE') THEN {w} END").format(
+            s=sql.Literal(schema), w=sql.Literal(f"USAGE on schema {schema}")))
+    for schema in schemas:
+        parts.append(sql.SQL("CASE WHEN has_schema_privilege(%(role)s, {s}, 'CREATE') THEN {w} END").format(
+            s=sql.Literal(schema), w=sql.Literal(f"CREATE on schema {schema}")))
+    return sql.SQL("SELECT array_remove(ARRAY[{}]::text[], NULL)").format(sql.SQL(", ").join(parts))
+
+
+# The other databases of the server the role running this owns (not as a superuser: a superuser's are the
+# server's own, left to the DBA), whose door stays open to every role through PUBLIC's default CONNECT.
+_OWN_OTHER_DATABASES = """
+SELECT d.datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba
+WHERE r.rolname = current_user AND NOT r.rolsuper AND NOT d.datistemplate AND d.datname <> current_database()
+ORDER BY d.datname
 """
 
 
 def ensure_reader_role(conn: psycopg.Connection, name: str = "looker_reader", password: str | None = None,
-                       statement_timeout_seconds: int | None = None) -> None:
-    """Create or update the read-only role Looker Studio connects with; idempotent.
+                       statement_timeout_seconds: int | None = None, schemas: tuple[str, ...] | None = None) -> None:
+    """Create or update a read-only role (Looker Studio's, the operations'); idempotent.
 
     The role can log in and connect to the current database, read every
-    relation of ``reporting`` (including tables created later by the role
-    running this, through default privileges), and nothing else: no access
-    to ``core``, no CREATE anywhere, no temporary tables, no writes.
+    relation of ``schemas`` (default: the role's in ``READER_ROLES``, else
+    ``reporting``; including tables created later by the role running this,
+    through default privileges), and nothing else: no access to ``core``,
+    ``private`` or the other readable schemas, no CREATE anywhere, no
+    temporary tables, no writes.
 
-    ``password`` (the caller reads ``LOOKER_READER_PASSWORD``) is hashed
-    client-side (SCRAM-SHA-256) so the clear text never reaches the server's
-    statement log. With no password the role has none: it can only log in
-    where ``pg_hba.conf`` does not ask for one (e.g. ``trust``), and an
-    existing password is left as it is.
+    PostgreSQL roles belong to the whole server: the role is granted CONNECT on
+    this database only; PUBLIC's CONNECT and TEMPORARY are revoked here and on
+    every other database the role running this owns (unless it is a superuser),
+    so the readers cannot open those. Other databases are the DBA's
+    (README, Personal data).
+
+    ``password`` (the caller reads ``LOOKER_READER_PASSWORD`` or
+    ``OPS_READER_PASSWORD``) is hashed client-side (SCRAM-SHA-256) so the clear
+    text never reaches the server's statement log. With no password the role
+    has none: it can only log in where ``pg_hba.conf`` does not ask for one
+    (e.g. ``trust``), and an existing password is left as it is.
 
     ``statement_timeout_seconds`` (default: the setting
     ``MISSION_READER_STATEMENT_TIMEOUT_SECONDS``, 0 for none) bounds every
@@ -299,12 +400,17 @@ def ensure_reader_role(conn: psycopg.Connection, name: str = "looker_reader", pa
 
     Needs the schemas of ``schema.ensure_schema``. Runs in a transaction of its
     own (a savepoint when the caller is already in one). Revoking PUBLIC's
-    default CREATE on ``public`` (PostgreSQL 14 still grants it) and TEMPORARY
-    on the database affects every role that relied on them; the database owner
-    keeps both. Only the owner (or a superuser) can revoke them: run by anyone
-    else, nothing is changed and ``PermissionError`` says what the role would
-    still be allowed to do.
+    default CREATE on ``public`` (PostgreSQL 14 still grants it), TEMPORARY and
+    CONNECT on the database affects every role that relied on them; the database
+    owner keeps them. Only the owner (or a superuser) can revoke them: run by
+    anyone else, nothing is changed and ``PermissionError`` says what the role
+    would still be allowed to do.
     """
+    if schemas is None:
+        schemas = READER_ROLES[name].schemas if name in READER_ROLES else (REPORTING,)
+    unknown = [s for s in schemas if s not in READABLE_SCHEMAS]
+    if unknown:
+        raise ValueError(f"role {name!r}: a reader reads only {', '.join(READABLE_SCHEMAS)}, not {', '.join(unknown)}")
     role = sql.Identifier(name)
     database = sql.Identifier(conn.info.dbname)
     # Only LOGIN and PASSWORD: a non-superuser (RDS) may not even restate NOSUPERUSER and the like,
@@ -319,20 +425,34 @@ def ensure_reader_role(conn: psycopg.Connection, name: str = "looker_reader", pa
         timeout = statement_timeout_seconds
     statements = [
         # Only PUBLIC and the role are named: other roles' own grants are theirs to keep.
+        sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(database),
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, role),
-        sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC, {}").format(database, role),
-        sql.SQL("REVOKE ALL ON SCHEMA core FROM PUBLIC, {}").format(role),
-        sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA core FROM PUBLIC, {}").format(role),
-        sql.SQL("REVOKE ALL ON SCHEMA reporting FROM PUBLIC, {}").format(role),
-        sql.SQL("GRANT USAGE ON SCHEMA reporting TO {}").format(role),
-        sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA reporting FROM {}").format(role),
-        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO {}").format(role),
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA reporting GRANT SELECT ON TABLES TO {}").format(role),
+        sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM {}").format(database, role),
+    ]
+    for schema in (*PRIVATE_SCHEMAS, *READABLE_SCHEMAS):
+        target = sql.Identifier(schema)
+        statements += [
+            sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC, {}").format(target, role),
+            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(target, role),
+        ]
+        if schema in schemas:
+            statements += [
+                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(target, role),
+                sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(target, role),
+                sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(target, role),
+            ]
+        else:
+            statements += [
+                sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM PUBLIC").format(target),
+                sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} REVOKE ALL ON TABLES FROM {}").format(target, role),
+            ]
+    statements += [
         # A second guard should a write privilege ever be granted by mistake.
         sql.SQL("ALTER ROLE {} IN DATABASE {} SET default_transaction_read_only = on").format(role, database),
         sql.SQL("ALTER ROLE {} IN DATABASE {} SET statement_timeout = {}").format(
             role, database, sql.Literal(f"{timeout}s")),
     ]
+    leftover_sql = _leftover_privileges(schemas)
     for attempt in range(1, _ROLE_ATTEMPTS + 1):
         try:
             with conn.transaction(), conn.cursor() as cur:
@@ -353,10 +473,13 @@ def ensure_reader_role(conn: psycopg.Connection, name: str = "looker_reader", pa
                 cur.execute(sql.SQL("{} ROLE {} WITH {}").format(verb, role, attributes))
                 for statement in statements:
                     cur.execute(statement)
+                for (other,) in cur.execute(_OWN_OTHER_DATABASES).fetchall():
+                    cur.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(
+                        sql.Identifier(other)))
                 cur.execute("SELECT to_regnamespace('public') IS NOT NULL")
                 if cur.fetchone()[0]:
                     cur.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC, {}").format(role))
-                cur.execute(_LEFTOVER_PRIVILEGES, {"role": name})
+                cur.execute(leftover_sql, {"role": name})
                 leftover = cur.fetchone()[0]
                 if leftover:
                     raise PermissionError(
@@ -369,3 +492,38 @@ def ensure_reader_role(conn: psycopg.Connection, name: str = "looker_reader", pa
                 isinstance(exc, errors.InternalError_) and "concurrently" not in str(exc)
             ):
                 raise
+
+
+# Who must never hold anything on which schema: private is read only by the owner (building ops), ops only by
+# the operations role.
+REFUSED = ((("public", LOOKER_READER.name, OPS_READER.name), "private"), (("public", LOOKER_READER.name), OPS))
+_SCHEMA_PRIVILEGES = ("USAGE", "CREATE")
+_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+
+
+def refused_privileges_held(conn: psycopg.Connection) -> list[str]:
+    """Every privilege PUBLIC or a reader holds where ``REFUSED`` says it must not, e.g. 'looker_reader: SELECT on
+    private.extra'; empty when none (roles not created yet hold nothing)."""
+    found = []
+    for roles, schema in REFUSED:
+        existing = [r for r in roles if r == "public" or conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone()]
+        for role in existing:
+            rows = conn.execute(
+                """
+                SELECT p.privilege || ' on schema ' || n.nspname
+                FROM pg_namespace n CROSS JOIN unnest(%(schema_privileges)s::text[]) AS p(privilege)
+                WHERE n.nspname = %(schema)s AND has_schema_privilege(%(role)s, n.oid, p.privilege)
+                UNION ALL
+                SELECT p.privilege || ' on ' || n.nspname || '.' || c.relname
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                CROSS JOIN unnest(%(table_privileges)s::text[]) AS p(privilege)
+                WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+                  AND has_table_privilege(%(role)s, c.oid, p.privilege)
+                ORDER BY 1
+                """,
+                {"schema": schema, "role": role, "schema_privileges": list(_SCHEMA_PRIVILEGES),
+                 "table_privileges": list(_TABLE_PRIVILEGES)},
+            ).fetchall()
+            found += [f"{role.upper() if role == 'public' else role}: {what}" for (what,) in rows]
+    return found

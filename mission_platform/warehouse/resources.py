@@ -35,6 +35,7 @@ class WarehouseResource(dg.ConfigurableResource):
     embedded_dir: Optional[str] = Field(
         default=None, description="The embedded PostgreSQL's folder when there is no URL (MISSION_DATA_DIR/warehouse)")
     looker_reader_password: Optional[str] = Field(default=None, description="LOOKER_READER_PASSWORD")
+    ops_reader_password: Optional[str] = Field(default=None, description="OPS_READER_PASSWORD")
     max_row_drop_share: Optional[str] = Field(default=None, description="MISSION_MAX_ROW_DROP_SHARE (default 0.2)")
     connect_timeout_seconds: int = Field(default=10, description="Each connection attempt gives up after this long")
 
@@ -53,10 +54,10 @@ class WarehouseResource(dg.ConfigurableResource):
         """The share of a core table's rows whose loss against the previous publish is warned of."""
         return settings.max_row_drop_share(field_value(self.max_row_drop_share))
 
-    def reader_password(self) -> Optional[str]:
-        """The read-only role's password; None: the role gets none."""
-        value = field_value(self.looker_reader_password)
-        return value if value and value.strip() else None
+    def reader_password(self, role: str = "looker_reader") -> Optional[str]:
+        """A read-only role's password (``looker_reader``, ``ops_reader``); None: the role gets none."""
+        field = {"looker_reader": self.looker_reader_password, "ops_reader": self.ops_reader_password}[role]
+        return settings.reader_password(field_value(field))
 
     def check_settings(self) -> None:
         self.row_drop_share()
@@ -133,6 +134,7 @@ def warehouse_from_env() -> WarehouseResource:
         url=url,
         embedded_dir=None if url else str(settings.data_dir() / "warehouse"),
         looker_reader_password=env_var("LOOKER_READER_PASSWORD"),
+        ops_reader_password=env_var("OPS_READER_PASSWORD"),
         max_row_drop_share=env_var("MISSION_MAX_ROW_DROP_SHARE"),
     )
 

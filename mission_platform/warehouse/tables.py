@@ -259,3 +259,60 @@ def ddl(*, published_only: bool = False) -> str:
     """The DDL of every core table (or only the published ones), unqualified names."""
     names = PUBLISHED if published_only else CORE_TABLES
     return "\n\n".join(TABLES[name].ddl() for name in names) + "\n"
+
+
+# -- private: real names and contact details, for the operations role only -------------------------------------
+
+PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class PrivateTable:
+    """A table of schema ``private``: real values of a Notion database's personal columns, per unique ID.
+
+    Loaded from the parsed (not anonymised) frame of the published export, in the publishing
+    transaction; rows set aside at parsing are not loaded. ``columns`` maps each parsed column
+    to its warehouse name; its privacy class is the parsed column's (columns.py).
+    """
+
+    table: Table
+    source: Database
+    columns: dict[str, str]   # parsed column -> private column
+
+
+def _private(database: Database, description: str, **columns: str) -> PrivateTable:
+    key = database.columns[1]   # the unique ID comes first
+    parsed = {key.name: key.warehouse.name, **columns}
+    own = tuple(
+        WarehouseColumn(parsed[c.name], key.warehouse.sql if c is key else "text",
+                        key.warehouse.description if c is key else f"Real value: {c.description}",
+                        not_null=c is key, privacy=c.privacy)
+        for c in database.columns if c.name in parsed
+    )
+    return PrivateTable(
+        Table(database.table, description, columns=(*own, EXPORT_ID, LOADED_AT), primary_key=(key.warehouse.name,),
+              published=True),
+        database, parsed,
+    )
+
+
+PRIVATE_EXTRA = _private(EXTRAS, "Each extra's real name and contact details (the published export's).",
+                         name="nom", phone="telephone", email="email")
+PRIVATE_HOTEL = _private(HOTELS, "Each hotel's real name, address and contact notes (the published export's).",
+                         name="hotel_nom", address="hotel_adresse", notes="notes")
+PRIVATE_TABLES: dict[str, PrivateTable] = {p.table.name: p for p in (PRIVATE_EXTRA, PRIVATE_HOTEL)}
+
+
+def _check_private() -> None:
+    for name, private in PRIVATE_TABLES.items():
+        for column in private.table.columns[1:-2]:
+            if column.privacy is PUBLIC or column.privacy is None:
+                raise ValueError(f"private.{name}.{column.name} holds nothing personal: it belongs in core")
+
+
+_check_private()
+
+
+def private_ddl() -> str:
+    """The DDL of the private tables, unqualified names (the same rendering as the core tables')."""
+    return "\n\n".join(p.table.ddl() for p in PRIVATE_TABLES.values()) + "\n"

@@ -17,7 +17,7 @@ import pandas as pd
 from mission_platform.columns import ANONYMISED, EXTRAS, HOTELS, MISSIONS, Database, conform
 from mission_platform.public_demo import OFF, MoneyScale
 from mission_platform.settings import Tariffs
-from mission_platform.warehouse.tables import TABLES
+from mission_platform.warehouse.tables import PRIVATE_TABLES, TABLES
 
 PARIS = "Europe/Paris"
 
@@ -124,6 +124,22 @@ def build_rejected_rows(
     out = pd.concat(parts, ignore_index=True)
     return out.astype({"export_id": "string", "source": "string", "row_number": "int64", "raw": "string",
                        "reason": "string"})
+
+
+def build_private_tables(parsed: dict[str, pd.DataFrame], *, export_id: str) -> dict[str, pd.DataFrame]:
+    """The ``private`` tables from the export's PARSED frames: the kept rows' real names and contact details.
+
+    Rows set aside at parsing are left out, as from ``core``: ``private`` holds the people the published
+    tables hold, no one else.
+    """
+    out = {}
+    for name, private in PRIVATE_TABLES.items():
+        kept = _kept(parsed[private.source.source])
+        _check_unique(kept, private.source.source, next(iter(private.columns)))   # the unique ID comes first
+        frame = kept[list(private.columns)].rename(columns=private.columns).astype("string")
+        frame["export_id"] = export_id
+        out[name] = frame[list(private.table.loaded_columns)]
+    return out
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ CANDIDATES = {"rang": ("Rang", "int"), "extra_nom": ("Extra", "text"), "missions
               "pourquoi": ("Pourquoi ce rang", "text"), "extra_id": ("Extra (id)", "text")}
 
 
+# What the operations audience also sees (ops.missions_a_affecter, ops.extras_candidats): whom to call.
+MISSION_CONTACTS = {"hotel_adresse": ("Adresse", "text"), "hotel_notes": ("Notes (contacts)", "text")}
+CANDIDATE_CONTACTS = {"extra_telephone": ("Téléphone", "text"), "extra_email": ("E-mail", "text")}
+
+
 def slot(start: pd.Timestamp) -> tuple[str, str]:
     """The mission's part of day and kind of day, in the extras' availability words."""
     hour = start.hour
@@ -28,11 +33,13 @@ def slot(start: pd.Timestamp) -> tuple[str, str]:
 ui.header("Missions à affecter", "Missions à venir sans extra, les plus proches d'abord ; choisissez-en une pour voir "
           "les extras qui peuvent la prendre, les mieux placés d'abord. Relations : missions_a_affecter, extras_candidats.")
 ctx = ui.context()
+if ctx.contacts:
+    MISSIONS = {**MISSIONS, **MISSION_CONTACTS}
+    CANDIDATES = {"rang": CANDIDATES["rang"], "extra_nom": CANDIDATES["extra_nom"], **CANDIDATE_CONTACTS, **CANDIDATES}
 # Candidates are read for the chosen mission only: the whole of extras_candidats crosses every mission to
 # assign with every extra (over 10 minutes at 1M missions); one mission's takes seconds at that size, then is cached.
 missions = ctx.frame(
-    "SELECT mission_id, date_debut, date_fin, hotel_nom, hotel_ville, hotel_logiciel, urgent, duree_mission"
-    " FROM {missions_a_affecter} ORDER BY date_debut, mission_id LIMIT %(limit)s",
+    "SELECT " + ", ".join(MISSIONS) + " FROM {missions_a_affecter} ORDER BY date_debut, mission_id LIMIT %(limit)s",
     {"limit": ui.TABLE_ROWS},
 )
 counts = ctx.frame(
@@ -54,8 +61,9 @@ else:
                       + " · " + missions["hotel_nom"].fillna(fr.MISSING) + " · " + missions["mission_id"]))
     mission_id = st.selectbox("Mission", list(labels), format_func=labels.get)
     mission = missions.set_index("mission_id").loc[mission_id]
+    computed = ("creneau_ok", "pourquoi")
     candidates = ctx.frame(
-        "SELECT rang, extra_id, extra_nom, statuts, disponibilites, missions_hotel, missions_total, hotel_logiciel"
+        "SELECT " + ", ".join(c for c in CANDIDATES if c not in computed) + ", hotel_logiciel"
         " FROM {extras_candidats} WHERE mission_id = %(mission)s ORDER BY rang",
         {"mission": mission_id},
     )

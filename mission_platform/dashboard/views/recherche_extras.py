@@ -13,10 +13,14 @@ COLUMNS = {"extra_nom": ("Extra", "text"), "logiciel": ("Logiciels", "text"), "s
            "disponibilites": ("Disponibilités", "text"), "vacance_debut": ("Congé du", "date"),
            "vacance_fin": ("au", "date"), "nbre_mission": ("Missions (Notion)", "int"),
            "date_de_creation": ("Inscrit le", "date"), "extra_id": ("Id", "text")}
+CONTACTS = {"extra_telephone": ("Téléphone", "text"), "extra_email": ("E-mail", "text")}
 
-ui.header("Recherche extras", "L'annuaire des extras (noms pseudonymisés, sans téléphone ni e-mail). "
-          "Relation : recherche_extras.")
 ctx = ui.context()
+if ctx.contacts:
+    COLUMNS = {"extra_nom": COLUMNS["extra_nom"], **CONTACTS, **COLUMNS}
+ui.header("Recherche extras", "L'annuaire des extras ("
+          + ("vrais noms, téléphones et e-mails : usage interne" if ctx.contacts
+             else "noms pseudonymisés, sans téléphone ni e-mail") + "). Relation : recherche_extras.")
 vocab = ctx.frame("SELECT logiciel, disponibilites, statuts FROM {recherche_extras}")
 left, right = st.columns([2, 3])
 text = left.text_input("Nom ou identifiant", max_chars=MAX_CHARS, placeholder="ex. Martin, EXT-12")

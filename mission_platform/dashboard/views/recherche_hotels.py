@@ -13,9 +13,12 @@ COLUMNS = {"hotel_nom": ("Hôtel", "text"), "hotel_adresse": ("Adresse", "text")
            "maj_procedure": ("Procédure", "text"), "last_contact": ("Dernier contact", "date"),
            "date_de_creation": ("Créé le", "date"), "hotel_id": ("Id", "text")}
 
-ui.header("Recherche hôtels", "L'annuaire des hôtels (noms et adresses pseudonymisés, sans notes). "
-          "Relation : recherche_hotels.")
 ctx = ui.context()
+if ctx.contacts:
+    COLUMNS = {**COLUMNS, "hotel_notes": ("Notes (contacts)", "text")}
+ui.header("Recherche hôtels", "L'annuaire des hôtels ("
+          + ("vrais noms, adresses et notes de contact : usage interne" if ctx.contacts
+             else "noms et adresses pseudonymisés, sans notes") + "). Relation : recherche_hotels.")
 vocab = ctx.frame("SELECT DISTINCT hotel_ville, hotel_logiciel, status FROM {recherche_hotels}")
 first, second = st.columns([2, 3])
 text = first.text_input("Nom, adresse ou identifiant", max_chars=MAX_CHARS, placeholder="ex. Relais, HOT-3")
