@@ -327,7 +327,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say()
     _say(summary(warehouse, home))
     _say(f"demo finished in {time.monotonic() - started:.0f}s")
-    _say("open the dashboard: `mission-platform dashboard` (http://127.0.0.1:8501)")
+    _say("open the dashboard: `mission-platform dashboard` (http://127.0.0.1:8501); "
+         "with real names and contacts, for the company's staff: `mission-platform dashboard --audience ops`")
     return EXIT_OK
 
 
@@ -401,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "verbose", False):
             # gluonts' advice to install a faster JSON library, at its first use: nothing a person running us can act on.
             warnings.filterwarnings("ignore", message="Using `json`-module", category=UserWarning)
+            # platformdirs, when the session has no XDG_RUNTIME_DIR (a container, cron): it falls back to /tmp itself.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui,
                 "dashboard": cmd_dashboard}[args.command](args)
     except CliError as exc:
