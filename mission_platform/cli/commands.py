@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mission_platform import settings
+from mission_platform.cli.terminal import terminal
 from mission_platform.processes import Stopped, run_service, stop_on_signals
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -68,7 +69,7 @@ def prepare_instance_home() -> Path:
 
 
 def _say(message: str = "") -> None:
-    print(message, flush=True)
+    print(message, file=terminal(), flush=True)
 
 
 # -- materialize ---------------------------------------------------------------------------------
@@ -111,7 +112,10 @@ def resolve_selection(selection: str | None, *, say=_say):
     if not selection:
         return sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
     try:
-        keys = set(dg.AssetSelection.from_string(selection).resolve(graph))
+        with warnings.catch_warnings():
+            # Dagster marks a part of its own selection parser (group:...) beta: nothing the person can act on.
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            keys = set(dg.AssetSelection.from_string(selection).resolve(graph))
     except Exception as exc:  # noqa: BLE001 - any parse/resolution problem is the user's input
         raise CliError(f"--select {selection!r} is not a valid asset selection: {exc}",
                        "examples: 'group:warehouse', 'key:missions', 'key:notion_missions+'") from None

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 from typing import Callable, Optional
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
+from mission_platform.cli.terminal import terminal
 from mission_platform.settings import redact
 
 STEP_DONE = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_UP_FOR_RETRY,
@@ -52,7 +52,8 @@ class RunProgress:
     def __init__(self, instance: dg.DagsterInstance, run_id: str, *, say: Callable[[str], None],
                  started: float, live: Optional[bool] = None):
         self.instance, self.run_id, self.say, self.started = instance, run_id, say, started
-        self.live = sys.stdout.isatty() if live is None else live
+        self.out = terminal()
+        self.live = self.out.isatty() if live is None else live
         self.cursor: Optional[str] = None
         self.running: dict[str, float] = {}
         self.started_steps: set[str] = set()
@@ -70,7 +71,7 @@ class RunProgress:
 
     def _clear_live(self) -> None:
         if self._live_shown:
-            sys.stdout.write("\r\033[K")
+            self.out.write("\r\033[K")
             self._live_shown = False
 
     def _show_live(self) -> None:
@@ -79,8 +80,8 @@ class RunProgress:
             return
         now = time.monotonic()
         steps = ", ".join(f"{key} ({now - since:.0f}s)" for key, since in self.running.items())
-        sys.stdout.write(f"\r\033[K  {self._elapsed(now)}  running {steps}")
-        sys.stdout.flush()
+        self.out.write(f"\r\033[K  {self._elapsed(now)}  running {steps}")
+        self.out.flush()
         self._live_shown = True
 
     def poll(self) -> None:
