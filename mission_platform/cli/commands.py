@@ -1,4 +1,4 @@
-"""The ``mission-platform`` command: generate, demo, materialize, ui, dashboard.
+"""The ``mission-platform`` command: generate, demo, materialize, erase, ui, dashboard.
 
 Every command reads ``.env`` from the current folder (as Dagster does; the environment wins, blank lines
 are unset), checks every setting before it writes anything, and shares one Dagster instance
@@ -302,6 +302,67 @@ def _apply_retention(lake) -> None:
     apply_retention(lake, settings.raw_retention_days(), log=_say)
 
 
+def _erasure_ids(args: argparse.Namespace) -> list[str]:
+    """The ids asked for, each under the option of its kind."""
+    from mission_platform.erasure import ErasureError
+    from mission_platform.erasure.suppression import check_notion_id
+
+    ids = []
+    for option, prefix, values in (("--extra", "EXT-", args.extra), ("--hotel", "HOT-", args.hotel)):
+        for value in values:
+            try:
+                check_notion_id(value)
+            except ErasureError as exc:
+                raise CliError(f"{option} {value}: {exc}") from None
+            if not value.startswith(prefix):
+                raise CliError(f"{option} {value}: not a{'n extra' if option == '--extra' else ' hotel'}'s ID "
+                               f"(those start with {prefix})")
+            ids.append(value)
+    if not ids:
+        raise CliError("nothing to erase", "give --extra EXT-<number> and/or --hotel HOT-<number>, each repeatable")
+    return ids
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase extras and hotels from every export of the lake, then publish: the warehouse follows in one transaction."""
+    from mission_platform.anonymise.resources import anonymisation_resource_from_env
+    from mission_platform.erasure import ErasureError
+    from mission_platform.erasure.lake import erase_from_lake
+    from mission_platform.resources import LakeError, lake_from_env
+    from mission_platform.warehouse.resources import warehouse_from_env
+
+    ids = _erasure_ids(args)
+    prepare_instance_home()
+    _ensure_demo_key()
+    lake = lake_from_env()
+    span = settings.mission_date_span()
+    started = time.monotonic()
+    try:
+        report = erase_from_lake(lake, ids, key=anonymisation_resource_from_env().anonymisation_key(),
+                                 years_back=span.years_back, years_ahead=span.years_ahead, say=_say)
+    except ErasureError as exc:
+        raise CliError(str(exc)) from None
+    except LakeError as exc:
+        raise RunFailed(f"the erasure stopped: {exc}", "run the same command again: it completes what is left") from None
+    for erased in report.erased:
+        _say(f"{erased.notion_id} is now {erased.opaque_id} (on the suppression list: later exports are cleaned "
+             "as they are read)")
+    _say(f"lake: {len(report.rewritten['raw'])} raw objects, {len(report.rewritten['parsed'])} parsed and "
+         f"{len(report.rewritten['anonymised'])} anonymised exports rewritten, of {len(report.exports)} exports")
+    exports = lake_exports(lake)
+    if exports:
+        warehouse = warehouse_from_env()
+        warehouse.dsn()
+        _say(f"publishing export {exports[-1]} again, so the warehouse follows in one transaction …")
+        outcome = run_graph(exports[-1], verbose=args.verbose)
+        if not outcome.ok:
+            failed = _failed(f"the lake is erased, but the publish of export {exports[-1]}", [outcome])
+            failed.hint = "run the same command again: it completes the warehouse side"
+            raise failed
+    _say(f"erasure finished in {time.monotonic() - started:.0f}s")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mission_platform.cli.summary import summary
     from mission_platform.lake_layout import RAW_PREFIX, export_prefix
@@ -382,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="export id (default: the most recent in the lake); repeat it to backfill several")
     which.add_argument("--all", action="store_true", help="every export in the lake, oldest first")
     materialize.add_argument("--select", help="Dagster asset selection, e.g. 'group:warehouse' or 'key:missions+'")
+    erase = sub.add_parser("erase", parents=[verbose],
+                           help="erase extras and hotels from every export of the lake and from the warehouse "
+                                "(their missions stay, under an opaque id)")
+    erase.add_argument("--extra", action="append", default=[], metavar="EXT-<number>",
+                       help="an extra's Notion ID; repeat it for several")
+    erase.add_argument("--hotel", action="append", default=[], metavar="HOT-<number>",
+                       help="a hotel's Notion ID (its name, address and contact notes); repeat it for several")
     ui = sub.add_parser("ui", help="start the Dagster UI on loopback, on the same instance and configuration")
     ui.add_argument("--port", type=int, default=3000)
     dashboard = sub.add_parser("dashboard", help="serve the dashboard (Streamlit) on the reporting relations, read-only")
@@ -408,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.filterwarnings("ignore", message="Using `json`-module", category=UserWarning)
             # platformdirs, when the session has no XDG_RUNTIME_DIR (a container, cron): it falls back to /tmp itself.
             warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        return {"demo": cmd_demo, "materialize": cmd_materialize, "ui": cmd_ui,
+        return {"demo": cmd_demo, "materialize": cmd_materialize, "erase": cmd_erase, "ui": cmd_ui,
                 "dashboard": cmd_dashboard}[args.command](args)
     except CliError as exc:
         print(f"error: {settings.redact(str(exc))}", file=sys.stderr)

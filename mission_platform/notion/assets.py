@@ -8,6 +8,8 @@ resolved against the hotel and extra files of the same export.
 import dagster as dg
 
 from mission_platform import settings
+from mission_platform.erasure import suppress
+from mission_platform.erasure.lake import load_suppression
 from mission_platform.lake_layout import export_prefix
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.notion import ExportError, read_export
@@ -52,8 +54,11 @@ def notion_export(context: dg.AssetExecutionContext, lake: LakeResource):
         except ExportError as exc:
             # One clear line in the UI instead of a bare traceback.
             raise dg.Failure(description=str(exc)) from exc
-        for name, frame in (("notion_missions", parsed.missions), ("notion_hotels", parsed.hotels), ("notion_extras", parsed.extras)):
-            source = name.removeprefix("notion_")
+        # The erased people (an export taken before Notion was cleaned) go before anything is written downstream.
+        frames, erased = suppress({"missions": parsed.missions, "hotels": parsed.hotels, "extras": parsed.extras},
+                                  load_suppression(lake))
+        for source, frame in frames.items():
+            name = f"notion_{source}"
             yield dg.Output(
                 frame,
                 output_name=name,
@@ -63,6 +68,7 @@ def notion_export(context: dg.AssetExecutionContext, lake: LakeResource):
                     source_file=dg.MetadataValue.text(parsed.files[source]),
                     nul_characters_removed=dg.MetadataValue.int(parsed.stats[source].nul_removed),
                     **({"overtime_texts_without_duration": dg.MetadataValue.int(int(frame["overtime_unparsed"].sum()))}
-                       if source == "missions" else {}),
+                       if source == "missions" else
+                       {"erased_records": dg.MetadataValue.int(sum(e.source == source for e in erased.erased))}),
                 ),
             )

@@ -106,7 +106,7 @@ def find_database_files(names: Iterable[str], *, export_id: str | None = None) -
     return chosen
 
 
-def _member_name(info: zipfile.ZipInfo) -> str:
+def member_name(info: zipfile.ZipInfo) -> str:
     """A member's name; zips written without the UTF-8 flag store UTF-8 names that zipfile reads as cp437."""
     if info.flag_bits & 0x800:
         return info.filename
@@ -119,7 +119,7 @@ def _member_name(info: zipfile.ZipInfo) -> str:
 def _zip_members(data: bytes, export_id: str, zip_name: str) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = {_member_name(info): info for info in archive.infolist() if not info.is_dir()}
+            infos = {member_name(info): info for info in archive.infolist() if not info.is_dir()}
             chosen = find_database_files(infos, export_id=export_id)
             # The sizes the zip declares bound what reading inflates (zipfile stops there), so a bomb is
             # refused here, before a byte of it is inflated.
@@ -179,7 +179,7 @@ def _is_utf8(data: bytes) -> bool:
 _CP1252_HOLES = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 
 
-def _encoding(data: bytes, export_id: str, file: str) -> str:
+def text_encoding(data: bytes, export_id: str, file: str) -> str:
     """UTF-8 (a BOM is skipped with the header line) when the bytes are valid UTF-8, else cp1252 (French Excel)."""
     if _is_utf8(data):
         return "utf8"
@@ -314,7 +314,7 @@ def read_table(data: bytes, properties: Iterable[Property], *, export_id: str, f
         data = data.replace(b"\x00", b"")
     if _BLANK.fullmatch(data):
         raise export_error(export_id, file, "empty file (no header)")
-    encoding = _encoding(data, export_id, file)
+    encoding = text_encoding(data, export_id, file)
     delimiter = _delimiter(data)
     headers = _header(data, encoding, delimiter)
     read_as = f"read as {'UTF-8' if encoding == 'utf8' else encoding}, {delimiter!r}-delimited"

@@ -19,6 +19,7 @@ import pandas as pd
 from mission_platform.anonymise.resources import AnonymisationResource
 from mission_platform.asset_keys import ANONYMISED_ASSETS, NOTION_ASSETS
 from mission_platform.columns import reason_kind
+from mission_platform.erasure.lake import clear_pending, pending_exports
 from mission_platform.lake_io import complete_exports, read_frames, read_manifest
 from mission_platform.lake_layout import ANONYMISED, PARSED, frame_key
 from mission_platform.metadata import table_metadata
@@ -229,10 +230,17 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
             frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=rates, scale=scale,
         )
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
+        # Exports an erasure rewrote: their rejected rows change with the rest, in the same transaction.
+        erased_exports = [e for e in pending_exports(lake) if e != export_id and e in complete_exports(lake, ANONYMISED)]
+        earlier_rejected = {e: transform.build_rejected_rows(**read_frames(lake, ANONYMISED, e), export_id=e)
+                            for e in erased_exports}
         # Under the public-demo profile the private tables stay empty: a demo shows no real person's details.
         private = None if profile.enabled else transform.build_private_tables(
             read_frames(lake, PARSED, export_id), export_id=export_id)
-        result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected, private=private)
+        result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected, private=private,
+                                             earlier_rejected=earlier_rejected)
+        if result.published:
+            clear_pending(lake, [*erased_exports, export_id])
         if rates.is_sample:
             context.log.warning("amounts computed with the demo's SAMPLE tariffs: set OVERTIME_RATE, EXTRA_HOURLY_PAY, "
                                 "EXTRA_HOURLY_PAY_URGENT and VAT_RATE for real figures")

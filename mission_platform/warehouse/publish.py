@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Union
+from typing import Callable, Mapping, Protocol, Union
 
 import pandas as pd
 import psycopg
@@ -177,6 +177,7 @@ def publish_core_tables(
     export_id: str,
     rejected: pd.DataFrame | None = None,
     private: dict[str, pd.DataFrame] | None = None,
+    earlier_rejected: Mapping[str, pd.DataFrame] | None = None,
     before_publish: Callable[[psycopg.Connection], None] | None = None,
     lock_timeout_seconds: float = 60.0,
 ) -> PublishResult:
@@ -189,6 +190,8 @@ def publish_core_tables(
     replaced in the same transaction. ``private``: the ``private`` tables' frames
     (``transform.build_private_tables``), replaced in the same transaction; when
     None they are emptied (the public-demo profile: no real person's details).
+    ``earlier_rejected``: other exports' rejected rows (export id -> rows) to
+    replace in the same transaction (an erasure rewrote their anonymised frames).
     ``before_publish(conn)`` runs after the
     staging tables are loaded and validated, just before the swap (a test hook).
     ``lock_timeout_seconds`` bounds the wait for readers to release the old tables.
@@ -226,6 +229,8 @@ def publish_core_tables(
             conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(STAGING_SCHEMA)))
             if rejected is not None:
                 replace_rejected(conn, export_id, rejected)
+            for earlier_id, rows in (earlier_rejected or {}).items():
+                replace_rejected(conn, earlier_id, rows)
             rejected_count = conn.execute(
                 "SELECT count(*) FROM core.rejected_rows WHERE export_id = %s", (export_id,)).fetchone()[0]
             conn.execute(

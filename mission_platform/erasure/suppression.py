@@ -1,0 +1,307 @@
+"""Who was erased, what their values were, and how a frame or a text is rid of them (frames in, frames out).
+
+An erased extra or hotel keeps a row (their missions stay, with every amount)
+under an opaque id, ``EXT-ERASED-<token>``, and a label, ``Effacé <token>``,
+where their name was; the token is random, so no key links either back to
+the person. The suppression list (``SUPPRESSION_KEY`` in the lake) maps each
+erased Notion ID to its token: ids only, never a value of the person.
+
+A person's *values* are what an export holds of them: their ID, their name,
+phone, e-mail (an extra) or name, address and notes (a hotel), the titles and
+page ids of the relations pointing at them. A value another record of the same
+column also holds (two hotels called "Hôtel du Parc") is not theirs alone and
+is left where it is. Values are found in any text as written (case and
+spacing aside; a phone in any of its usual spellings) and replaced: the ID by
+the opaque id, the name by the label, the rest by nothing; a Notion link to
+their page is removed whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mission_platform.anonymise.text import decode, encode, find_contacts, to_strings
+from mission_platform.columns import DATABASES, FREE_TEXT, PERSONAL, Shared
+
+SUPPRESSION_KEY = "erasure/suppressed.json"
+
+# Which database each kind of Notion ID belongs to, and the relation columns of a mission that point at it.
+PREFIXES = {"EXT": "extras", "HOT": "hotels"}
+ID_COLUMN = {"extras": "extra_id", "hotels": "hotel_id"}
+RELATION = {"extras": "extra", "hotels": "hotel"}    # missions' <relation>_id, _title, _page_id
+NOTION_ID = re.compile(r"^(EXT|HOT)-[0-9]+$")
+# Personal columns emptied on an erased row (the name becomes the label): what anonymisation never shares.
+EMPTIED = {
+    source: tuple(c for c in DATABASES[source].names(
+        lambda c: c.privacy is PERSONAL or (c.privacy is FREE_TEXT and c.shared is not Shared.KEEP)) if c != "name")
+    for source in ID_COLUMN
+}
+_EDGE = r"[^\pL\pN]"   # a value is found between non-alphanumeric characters (or the ends of the text)
+
+
+class ErasureError(ValueError):
+    """An erasure request that cannot be carried out (ill-formed or unknown id): nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Erased:
+    notion_id: str          # 'EXT-87'
+    token: str              # random, upper-case hex
+
+    @property
+    def source(self) -> str:
+        return PREFIXES[self.notion_id.split("-", 1)[0]]
+
+    @property
+    def opaque_id(self) -> str:
+        return f"{self.notion_id.split('-', 1)[0]}-ERASED-{self.token}"
+
+    @property
+    def label(self) -> str:
+        return f"Effacé {self.token}"
+
+
+def check_notion_id(value: str) -> str:
+    """``value`` when it is an extra's or a hotel's Notion ID, else one clear error."""
+    if not NOTION_ID.match(value):
+        raise ErasureError(f"{value!r} is not an extra's or a hotel's Notion ID (expected EXT-<number> or HOT-<number>)")
+    return value
+
+
+class SuppressionList:
+    """The erased Notion IDs and their tokens, as the lake keeps them (``SUPPRESSION_KEY``)."""
+
+    def __init__(self, entries: Mapping[str, dict] | None = None) -> None:
+        self.entries = dict(entries or {})   # notion id -> {"token": ..., "erased_at": ...}
+
+    @classmethod
+    def from_bytes(cls, data: bytes | None) -> SuppressionList:
+        return cls(json.loads(data)["erased"] if data else {})
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"erased": self.entries}, indent=1, sort_keys=True).encode()
+
+    def __contains__(self, notion_id: str) -> bool:
+        return notion_id in self.entries
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def add(self, notion_ids: Iterable[str]) -> SuppressionList:
+        """A list with ``notion_ids`` added (those already there keep their token)."""
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        entries = dict(self.entries)
+        for notion_id in notion_ids:
+            entries.setdefault(check_notion_id(notion_id), {"token": secrets.token_hex(5).upper(), "erased_at": now})
+        return SuppressionList(entries)
+
+    def erased(self, notion_ids: Iterable[str] | None = None) -> list[Erased]:
+        ids = self.entries if notion_ids is None else notion_ids
+        return [Erased(i, self.entries[i]["token"]) for i in sorted(ids)]
+
+
+# -- values and how they are found -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Replacement:
+    pattern: str            # RE2, with groups 1 and 2 the characters around the value
+    text: str
+
+
+def _around(body: str, value: str) -> str:
+    left = f"(^|{_EDGE})" if value[:1].isalnum() else "(^|)"
+    right = f"({_EDGE}|$)" if value[-1:].isalnum() else "(|$)"
+    return f"(?i){left}{body}{right}"
+
+
+def text_pattern(value: str) -> str:
+    # Any spacing between words; a quote may be doubled (CSV escaping).
+    words = [re.escape(w).replace('"', '"{1,2}') for w in value.split()]
+    return _around(r"\s+".join(words), value)
+
+
+def _phone_pattern(phone: str) -> str | None:
+    digits = re.sub(r"\D", "", phone)
+    for country in ("0033", "33"):
+        if digits.startswith(country) and len(digits) >= len(country) + 9:
+            digits = "0" + digits[len(country):].removeprefix("0")
+            break
+    if len(digits) != 10 or not digits.startswith("0"):
+        return None
+    national = r"[\s.\-]*".join(digits[1:])
+    return rf"(?i)(^|\D)(?:\+\s*33\s*(?:\(0\)\s*)?|0033\s*|0){national}(\D|$)"
+
+
+def notion_id_pattern(notion_id: str) -> str:
+    return rf"(^|[^\pL\pN-]){re.escape(notion_id)}([^\pL\pN-]|$)"
+
+
+def _replacements(erased: Erased, values: Mapping[str, set[str]]) -> list[Replacement]:
+    """The person's values, most specific first: links to their pages, page ids, ID, long texts, then names."""
+    out = [Replacement(rf"(?i)()\s*\(https?://[^\s()]*{p}[^\s()]*\)()", "") for p in sorted(values["page_id"])]
+    out += [Replacement(rf"(?i)(){p}()", "") for p in sorted(values["page_id"])]
+    out.append(Replacement(notion_id_pattern(erased.notion_id), erased.opaque_id))
+    texts = sorted(values["text"], key=len, reverse=True)
+    out += [Replacement(text_pattern(v), "") for v in texts]
+    out += [Replacement(p, "") for p in filter(None, map(_phone_pattern, sorted(values["phone"])))]
+    out += [Replacement(text_pattern(v), erased.label) for v in sorted(values["name"], key=len, reverse=True)]
+    return out
+
+
+KINDS = ("page_id", "text", "phone", "name")
+
+
+@dataclass(frozen=True)
+class People:
+    """Erased people and their values (kind -> values, see ``KINDS``); applies to texts and frames."""
+
+    erased: tuple[Erased, ...]
+    values: Mapping[str, Mapping[str, frozenset[str]]]     # notion id -> kind -> values
+
+    def __bool__(self) -> bool:
+        return bool(self.erased)
+
+    def merge(self, other: People) -> People:
+        """These people and ``other``'s, with the values both found (exports hold different spellings, numbers)."""
+        erased = {e.notion_id: e for e in (*self.erased, *other.erased)}
+        values = {i: {k: self.values.get(i, {}).get(k, frozenset()) | other.values.get(i, {}).get(k, frozenset())
+                      for k in KINDS} for i in erased}
+        return People(tuple(erased[i] for i in sorted(erased)), values)
+
+    @property
+    def replacements(self) -> list[Replacement]:
+        return [r for e in self.erased for r in _replacements(e, self.values[e.notion_id])]
+
+    @property
+    def searched(self) -> list[str]:
+        """Every value and Notion ID of these people: what must be found nowhere once they are erased."""
+        return sorted({v for e in self.erased for kind in self.values[e.notion_id].values() for v in kind}
+                      | {e.notion_id for e in self.erased})
+
+    def holds_any(self, values: pa.Array) -> np.ndarray:
+        """Per string, whether it holds a value of these people."""
+        return holds_any(values, self.replacements)
+
+    def scrub(self, values: pa.Array) -> pa.Array:
+        return replace_all(values, self.replacements)
+
+
+def holds_any(values: pa.Array, replacements: list[Replacement]) -> np.ndarray:
+    """Per string, whether it holds one of the replacements' values."""
+    if not replacements or len(values) == 0:
+        return np.zeros(len(values), dtype=bool)
+    pattern = "(?i)(?:" + "|".join(f"(?:{r.pattern.removeprefix('(?i)')})" for r in replacements) + ")"
+    return np.asarray(pc.fill_null(pc.match_substring_regex(values.cast(pa.large_string()), pattern), False), dtype=bool)
+
+
+def replace_all(values: pa.Array, replacements: list[Replacement]) -> pa.Array:
+    """``values`` (strings) with every replacement made; only the strings holding a value are touched."""
+    hit = holds_any(values, replacements)
+    values = values.cast(pa.large_string())
+    if not hit.any():
+        return values
+    touched = values.filter(pa.array(hit))
+    # Twice: a value whose edge character was taken by the match before it is found on the second pass.
+    for _ in range(2):
+        for r in replacements:
+            touched = pc.replace_substring_regex(touched, r.pattern, r"\1" + r.text + r"\2")
+    return pc.replace_with_mask(values, pa.array(hit), touched)
+
+
+def _distinct(series: pd.Series) -> set[str]:
+    return {v for v in series.dropna().astype(str).str.strip() if v}
+
+
+def _own(column: pd.Series, mine: pd.Series) -> set[str]:
+    """The values of ``column`` on the rows ``mine`` that no other row holds."""
+    return _distinct(column[mine]) - _distinct(column[~mine])
+
+
+def _ids(e: Erased) -> list[str]:
+    return [e.notion_id, e.opaque_id]
+
+
+def people_in(frames: Mapping[str, pd.DataFrame], suppression: SuppressionList) -> People:
+    """The erased people that parsed ``frames`` (any of the three) hold, by original or opaque id, and their values."""
+    present, values = [], {}
+    missions = frames.get("missions")
+    for e in suppression.erased():
+        frame, relation = frames.get(e.source), RELATION[e.source]
+        mine = frame[ID_COLUMN[e.source]].isin(_ids(e)) if frame is not None else None
+        pointing = missions[f"{relation}_id"].isin(_ids(e)) if missions is not None else None
+        if not (mine is not None and mine.any()) and not (pointing is not None and pointing.any()):
+            continue
+        found: dict[str, set[str]] = {kind: set() for kind in KINDS}
+        if mine is not None and mine.any():
+            found["name"] |= _own(frame["name"], mine)
+            for column in EMPTIED[e.source]:
+                found["phone" if column == "phone" else "text"] |= _own(frame[column], mine)
+            # Contact details inside their notes are theirs too, wherever else they are written.
+            phones, emails = find_contacts(pa.array(sorted(found["text"]), pa.large_string()))
+            found["phone"] |= set(phones)
+            found["text"] |= set(emails)
+        if pointing is not None and pointing.any():
+            found["name"] |= _own(missions[f"{relation}_title"], pointing)
+            found["page_id"] |= {p.lower() for p in _own(missions[f"{relation}_page_id"], pointing)}
+        found["name"].discard(e.label)
+        present.append(e)
+        values[e.notion_id] = {kind: frozenset(v) for kind, v in found.items()}
+    return People(tuple(present), values)
+
+
+def _scrub_column(series: pd.Series, replacements: list[Replacement]) -> pd.Series:
+    values, codes = encode(to_strings(series))
+    if not holds_any(values, replacements).any():
+        return series
+    scrubbed = decode(replace_all(values, replacements), codes).to_numpy(zero_copy_only=False)
+    return pd.Series(scrubbed, index=series.index, dtype=series.dtype).where(series.notna())
+
+
+def scrub_frame(frame: pd.DataFrame, replacements: list[Replacement]) -> pd.DataFrame:
+    """``frame`` with the replacements made in every string column (the other columns shared, not copied)."""
+    columns = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype) or frame[c].dtype == object]
+    return frame.assign(**{c: _scrub_column(frame[c], replacements) for c in columns}) if replacements else frame
+
+
+def suppress(frames: Mapping[str, pd.DataFrame], suppression: SuppressionList, *,
+             also: People | None = None) -> tuple[dict[str, pd.DataFrame], People]:
+    """Parsed ``frames`` with every erased person replaced (see the module doc), and the people found.
+
+    Their rows stay, under the opaque id and the label, personal columns empty;
+    the missions pointing at them keep everything but the relation's title and
+    page id. Their values (those the frames hold, and ``also``'s: what other
+    exports held of them) are replaced in every string column of every frame.
+    """
+    people = people_in(frames, suppression)
+    if also is not None:
+        people = people.merge(also)
+    if not people:
+        return dict(frames), people
+    replacements = people.replacements
+    out = {source: scrub_frame(frame, replacements) for source, frame in frames.items()}   # new frames (assign)
+    for e in people.erased:
+        frame = out.get(e.source)
+        if frame is not None:
+            mine = frame[ID_COLUMN[e.source]].isin(_ids(e))
+            frame.loc[mine, ID_COLUMN[e.source]] = e.opaque_id
+            frame.loc[mine, "name"] = e.label
+            for column in EMPTIED[e.source]:
+                frame.loc[mine, column] = pd.NA
+        missions = out.get("missions")
+        relation = RELATION[e.source]
+        if missions is not None and f"{relation}_id" in missions:
+            pointing = missions[f"{relation}_id"].isin(_ids(e))
+            missions.loc[pointing, f"{relation}_id"] = e.opaque_id
+            missions.loc[pointing, f"{relation}_title"] = e.label
+            missions.loc[pointing, f"{relation}_page_id"] = pd.NA
+    return out, people
