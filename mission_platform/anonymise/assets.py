@@ -7,8 +7,6 @@ after every check passed. A failing blocking check also stops everything
 downstream in the run.
 """
 
-import io
-
 import dagster as dg
 import pandas as pd
 
@@ -19,7 +17,7 @@ from mission_platform.lake_io import write_manifest
 from mission_platform.lake_layout import ANONYMISED, frame_key, manifest_key
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
-from mission_platform.resources import LakeResource
+from mission_platform.resources import LakeResource, parquet_bytes
 from mission_platform.steps import step_guard
 
 
@@ -30,12 +28,6 @@ def leak_metadata(report) -> dict[str, object]:
         "leaks_by_column": dg.MetadataValue.json({f"{s}.{c}": int(n) for (s, c), n in report.by_column.items()}),
         "cells_checked": dg.MetadataValue.int(int(report.cells_checked)),
     }
-
-
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
 
 
 @dg.multi_asset(
@@ -92,7 +84,7 @@ def anonymised_export(
                 metadata=leak_metadata(before_writing),
             )
         # The exact bytes that will be shared are checked before they reach the lake.
-        written = {source: _parquet_bytes(frame) for source, frame in frames.items()}
+        written = {source: parquet_bytes(frame) for source, frame in frames.items()}
         checks = []
         for source, frame in frames.items():
             name = ANONYMISED_ASSETS[source]

@@ -348,7 +348,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
         _say(f"{erased.notion_id} is now {erased.opaque_id} (on the suppression list: later exports are cleaned "
              "as they are read)")
     _say(f"lake: {len(report.rewritten['raw'])} raw objects, {len(report.rewritten['parsed'])} parsed and "
-         f"{len(report.rewritten['anonymised'])} anonymised exports rewritten, of {len(report.exports)} exports")
+         f"{len(report.rewritten['anonymised'])} anonymised exports rewritten, of {len(report.exports)} exports"
+         + (f"; {report.versions_deleted} earlier object versions deleted" if report.versions_deleted else ""))
     exports = lake_exports(lake)
     if exports:
         warehouse = warehouse_from_env()

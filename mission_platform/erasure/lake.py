@@ -11,7 +11,10 @@ Order, so that an erasure stopped anywhere completes when run again:
 3. per export, the raw files (CSVs, and each member of Notion's zip), the parsed
    frames and the anonymised frames are rewritten without the people's values,
    each checked to hold none of them before it is written;
-4. a line goes to the erasure log (``LOG_KEY``): ids, when, which objects were
+4. on a versioned S3 bucket, every earlier version under ``raw/``, ``parsed/``
+   and ``anonymised/`` is deleted (an overwritten or deleted object lives on
+   as one);
+5. a line goes to the erasure log (``LOG_KEY``): ids, when, which objects were
    rewritten; never a value of a person.
 
 Every step is idempotent: a rewritten file holds nothing to replace any more.
@@ -56,6 +59,7 @@ from mission_platform.lake_io import read_frames
 from mission_platform.lake_layout import ANONYMISED, PARSED, RAW_PREFIX, export_prefix, frame_key, group_by_export
 from mission_platform.notion import ExportError, read_export
 from mission_platform.notion.files import MAX_EXPORT_BYTES, member_name, text_encoding
+from mission_platform.resources import parquet_bytes
 
 LOG_KEY = "audit/erasure.jsonl"
 PENDING_KEY = "erasure/pending.json"
@@ -206,6 +210,7 @@ class ErasureReport:
     erased: list[Erased]
     rewritten: dict[str, list[str]] = field(default_factory=lambda: {"raw": [], "parsed": [], "anonymised": []})
     exports: list[str] = field(default_factory=list)   # exports searched
+    versions_deleted: int = 0                          # earlier object versions of a versioned S3 bucket
 
     @property
     def objects(self) -> int:
@@ -287,20 +292,23 @@ def erase_from_lake(lake, notion_ids: Iterable[str], *, key: bytes, years_back: 
             frames, _ = suppress(before, wanted, also=people)
             if any(not frames[s].equals(before[s]) for s in frames):
                 for source, frame in frames.items():
-                    lake.write_parquet(frame_key(PARSED, export_id, source), frame)
+                    lake.write_bytes(frame_key(PARSED, export_id, source), parquet_bytes(frame))
                 report.rewritten["parsed"].append(f"{PARSED}/{export_id}/")
         if export_id in inventory.anonymised:
             frames = rewrite_anonymised(read_frames(lake, ANONYMISED, export_id), erased, key=key)
             if frames is not None:
                 for source, frame in frames.items():
-                    lake.write_parquet(frame_key(ANONYMISED, export_id, source), frame)
+                    lake.write_bytes(frame_key(ANONYMISED, export_id, source), parquet_bytes(frame))
                 report.rewritten["anonymised"].append(f"{ANONYMISED}/{export_id}/")
         say(f"export {export_id}: rewritten")
+    # A versioned S3 bucket keeps what was overwritten or deleted (retention): no older version may hold them.
+    report.versions_deleted = sum(lake.delete_earlier_versions(area) for area in (RAW_PREFIX, PARSED, ANONYMISED))
 
     entry = {
         "erased": [{"notion_id": e.notion_id, "opaque_id": e.opaque_id} for e in erased],
         "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "rewritten": report.rewritten,
+        "earlier_versions_deleted": report.versions_deleted,
     }
     previous = lake.read_bytes(LOG_KEY) if lake.exists(LOG_KEY) else b""
     lake.write_bytes(LOG_KEY, previous + (json.dumps(entry, sort_keys=True) + "\n").encode())

@@ -8,9 +8,9 @@ anonymisation key and the public-demo profile in ``anonymise/resources.py``.
 from __future__ import annotations
 
 from mission_platform import settings
-from mission_platform.resources.lake import LakeError, LakeObject, LakeResource
+from mission_platform.resources.lake import LakeError, LakeObject, LakeResource, parquet_bytes
 
-__all__ = ["LakeError", "LakeObject", "LakeResource", "lake_from_env"]
+__all__ = ["LakeError", "LakeObject", "LakeResource", "lake_from_env", "parquet_bytes"]
 
 
 def lake_from_env() -> LakeResource:

@@ -26,6 +26,13 @@ from mission_platform.retry import with_retries
 T = TypeVar("T")
 
 
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """The Parquet file of ``frame``, as the lake stores frames (no index)."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 @dataclass(frozen=True)
 class LakeObject:
     key: str       # path relative to the lake root, '/'-separated
@@ -205,6 +212,31 @@ class LakeResource(dg.ConfigurableResource):
         path = self._local_root() / key
         self._local(lambda: path.unlink(missing_ok=True), "deleting", path)
 
+    def delete_earlier_versions(self, prefix: str) -> int:
+        """On a versioned S3 bucket, delete every version under ``prefix`` but the current ones, and delete markers.
+
+        What an erasure rewrites or retention deleted must not survive as an
+        older version. A local folder and an unversioned bucket keep none: 0.
+        Returns the versions deleted.
+        """
+        if not self.is_s3:
+            return 0
+        bucket, _ = self._bucket_prefix()
+        full = self._s3_key(prefix.strip("/"))
+
+        def purge() -> int:
+            earlier = []
+            for page in self._s3().get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=full):
+                earlier += [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", [])
+                            if not v["IsLatest"] and v["VersionId"] != "null"]
+                # A marker hides the versions of a deleted object: with them gone, it hides nothing.
+                earlier += [{"Key": m["Key"], "VersionId": m["VersionId"]} for m in page.get("DeleteMarkers", [])]
+            for start in range(0, len(earlier), 1000):
+                self._s3().delete_objects(Bucket=bucket, Delete={"Objects": earlier[start: start + 1000], "Quiet": True})
+            return len(earlier)
+
+        return self._call_s3(purge, "deleting the earlier versions under", prefix)
+
     def read_parquet(self, key: str) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
 
@@ -215,6 +247,4 @@ class LakeResource(dg.ConfigurableResource):
         return pq.read_metadata(io.BytesIO(self.read_bytes(key))).num_rows
 
     def write_parquet(self, key: str, frame: pd.DataFrame) -> None:
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        self.write_bytes(key, buffer.getvalue())
+        self.write_bytes(key, parquet_bytes(frame))
