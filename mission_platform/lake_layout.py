@@ -4,6 +4,8 @@
 raw/notion/<export_id>/...            the Notion export as dropped (three CSVs or Notion's zip): private
 parsed/<export_id>/<source>.parquet   the raw stage's typed frames: private
 anonymised/<export_id>/<source>.parquet + _manifest.json   the shareable data set
+erasure/suppressed.json, erasure/pending.json   the erased ids (ids only: erasure/)
+audit/retention.jsonl, audit/erasure.jsonl       what retention and erasure did (ids, times, keys)
 ```
 
 An ``export_id`` is the day the export was taken, ``YYYY-MM-DD``, or

@@ -62,7 +62,9 @@ def test_suppression_keeps_every_row_and_amount_and_leaves_nothing_of_the_person
     frames["hotels"].loc[frames["hotels"]["hotel_id"] == "HOT-3", "notes"] = \
         "rappeler Camille Martin au 06.12.34.56.78 ou camille.martin@example.org"
     suppression = SuppressionList().add([EXTRA, HOTEL])
+    copies = {source: frame.copy() for source, frame in frames.items()}
     out, people = suppress(frames, suppression)
+    assert all(frames[source].equals(copies[source]) for source in frames)   # new frames; the inputs untouched
     assert [e.notion_id for e in people.erased] == [EXTRA, HOTEL]
     extra, hotel = suppression.erased()
     assert holding(frame_text(out), EXTRA_VALUES + HOTEL_VALUES + ["06.12.34.56.78"], [EXTRA, HOTEL]) == []

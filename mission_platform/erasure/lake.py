@@ -50,7 +50,7 @@ from mission_platform.erasure.suppression import (
     holds_any,
     people_in,
     replace_all,
-    scrub_frame,
+    scrub_frames,
     suppress,
     text_pattern,
     notion_id_pattern,
@@ -199,7 +199,7 @@ def rewrite_anonymised(frames: dict[str, pd.DataFrame], erased: list[Erased], *,
             frame.loc[mine, id_column] = e.opaque_id
         out["missions"].loc[pointing, f"{RELATION[e.source]}_id"] = e.opaque_id
         replacements.append(Replacement(notion_id_pattern(e.notion_id), e.opaque_id))
-    out = {source: scrub_frame(frame, replacements) for source, frame in out.items()}
+    out = scrub_frames(out, replacements)
     return out if any(not out[s].equals(frames[s]) for s in out) else None
 
 
@@ -211,10 +211,6 @@ class ErasureReport:
     rewritten: dict[str, list[str]] = field(default_factory=lambda: {"raw": [], "parsed": [], "anonymised": []})
     exports: list[str] = field(default_factory=list)   # exports searched
     versions_deleted: int = 0                          # earlier object versions of a versioned S3 bucket
-
-    @property
-    def objects(self) -> int:
-        return sum(len(keys) for keys in self.rewritten.values())
 
 
 def _raw_files(lake, export_id: str, keys: list[str]) -> dict[str, bytes]:

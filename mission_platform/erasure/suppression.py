@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mission_platform.anonymise.originals import string_columns
 from mission_platform.anonymise.text import decode, encode, find_contacts, to_strings
 from mission_platform.columns import DATABASES, FREE_TEXT, PERSONAL, Shared
 
@@ -94,9 +95,6 @@ class SuppressionList:
     def __contains__(self, notion_id: str) -> bool:
         return notion_id in self.entries
 
-    def __bool__(self) -> bool:
-        return bool(self.entries)
-
     def add(self, notion_ids: Iterable[str]) -> SuppressionList:
         """A list with ``notion_ids`` added (those already there keep their token)."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -105,9 +103,8 @@ class SuppressionList:
             entries.setdefault(check_notion_id(notion_id), {"token": secrets.token_hex(5).upper(), "erased_at": now})
         return SuppressionList(entries)
 
-    def erased(self, notion_ids: Iterable[str] | None = None) -> list[Erased]:
-        ids = self.entries if notion_ids is None else notion_ids
-        return [Erased(i, self.entries[i]["token"]) for i in sorted(ids)]
+    def erased(self) -> list[Erased]:
+        return [Erased(i, entry["token"]) for i, entry in sorted(self.entries.items())]
 
 
 # -- values and how they are found -----------------------------------------------------------------
@@ -198,24 +195,32 @@ class People:
 
 def holds_any(values: pa.Array, replacements: list[Replacement]) -> np.ndarray:
     """Per string, whether it holds one of the replacements' values."""
-    if not replacements or len(values) == 0:
-        return np.zeros(len(values), dtype=bool)
-    pattern = "(?i)(?:" + "|".join(f"(?:{r.pattern.removeprefix('(?i)')})" for r in replacements) + ")"
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values.cast(pa.large_string()), pattern), False), dtype=bool)
-
-
-def replace_all(values: pa.Array, replacements: list[Replacement]) -> pa.Array:
-    """``values`` (strings) with every replacement made; only the strings holding a value are touched."""
-    hit = holds_any(values, replacements)
+    found = np.zeros(len(values), dtype=bool)
     values = values.cast(pa.large_string())
+    # One pattern at a time: their alternation, case-folded with Unicode classes, exceeds RE2's DFA budget
+    # and runs hundreds of times slower.
+    for r in replacements:
+        found |= np.asarray(pc.fill_null(pc.match_substring_regex(values, r.pattern), False), dtype=bool)
+    return found
+
+
+def _replaced(values: pa.Array, replacements: list[Replacement]) -> tuple[pa.LargeStringArray, np.ndarray]:
+    """``values`` with every replacement made, and which changed; only the strings holding a value are touched."""
+    values = values.cast(pa.large_string())
+    hit = holds_any(values, replacements)
     if not hit.any():
-        return values
+        return values, hit
     touched = values.filter(pa.array(hit))
     # Twice: a value whose edge character was taken by the match before it is found on the second pass.
     for _ in range(2):
         for r in replacements:
             touched = pc.replace_substring_regex(touched, r.pattern, r"\1" + r.text + r"\2")
-    return pc.replace_with_mask(values, pa.array(hit), touched)
+    return pc.replace_with_mask(values, pa.array(hit), touched), hit
+
+
+def replace_all(values: pa.Array, replacements: list[Replacement]) -> pa.Array:
+    """``values`` (strings) with every replacement made."""
+    return _replaced(values, replacements)[0]
 
 
 def _distinct(series: pd.Series) -> set[str]:
@@ -259,18 +264,26 @@ def people_in(frames: Mapping[str, pd.DataFrame], suppression: SuppressionList) 
     return People(tuple(present), values)
 
 
-def _scrub_column(series: pd.Series, replacements: list[Replacement]) -> pd.Series:
-    values, codes = encode(to_strings(series))
-    if not holds_any(values, replacements).any():
-        return series
-    scrubbed = decode(replace_all(values, replacements), codes).to_numpy(zero_copy_only=False)
-    return pd.Series(scrubbed, index=series.index, dtype=series.dtype).where(series.notna())
+def scrub_frames(frames: Mapping[str, pd.DataFrame], replacements: list[Replacement]) -> dict[str, pd.DataFrame]:
+    """``frames`` with the replacements made in every string column (new frames; unchanged columns shared).
 
-
-def scrub_frame(frame: pd.DataFrame, replacements: list[Replacement]) -> pd.DataFrame:
-    """``frame`` with the replacements made in every string column (the other columns shared, not copied)."""
-    columns = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype) or frame[c].dtype == object]
-    return frame.assign(**{c: _scrub_column(frame[c], replacements) for c in columns}) if replacements else frame
+    The distinct values of every column are searched together, once: a
+    regular expression costs more to compile than to run on a column.
+    """
+    columns = [(source, c) for source, frame in frames.items() for c in string_columns(frame)]
+    encoded = [encode(to_strings(frames[source][c])) for source, c in columns]
+    everything = pa.concat_arrays([values for values, _ in encoded]) if encoded else pa.array([], pa.large_string())
+    scrubbed, hit = _replaced(everything, replacements)
+    out = {source: frame.copy(deep=False) for source, frame in frames.items()}
+    start = 0
+    for (source, column), (values, codes) in zip(columns, encoded):
+        end = start + len(values)
+        if hit[start:end].any():
+            series = frames[source][column]
+            rows = decode(scrubbed.slice(start, end - start), codes).to_numpy(zero_copy_only=False)
+            out[source][column] = pd.Series(rows, index=series.index, dtype=series.dtype).where(series.notna())
+        start = end
+    return out
 
 
 def suppress(frames: Mapping[str, pd.DataFrame], suppression: SuppressionList, *,
@@ -287,21 +300,20 @@ def suppress(frames: Mapping[str, pd.DataFrame], suppression: SuppressionList, *
         people = people.merge(also)
     if not people:
         return dict(frames), people
-    replacements = people.replacements
-    out = {source: scrub_frame(frame, replacements) for source, frame in frames.items()}   # new frames (assign)
+    out = scrub_frames(frames, people.replacements)
+    # Whole columns are replaced, never cells: the frames share their other columns with ``frames``.
     for e in people.erased:
         frame = out.get(e.source)
         if frame is not None:
             mine = frame[ID_COLUMN[e.source]].isin(_ids(e))
-            frame.loc[mine, ID_COLUMN[e.source]] = e.opaque_id
-            frame.loc[mine, "name"] = e.label
+            frame[ID_COLUMN[e.source]] = frame[ID_COLUMN[e.source]].mask(mine, e.opaque_id)
+            frame["name"] = frame["name"].mask(mine, e.label)
             for column in EMPTIED[e.source]:
-                frame.loc[mine, column] = pd.NA
-        missions = out.get("missions")
-        relation = RELATION[e.source]
-        if missions is not None and f"{relation}_id" in missions:
+                frame[column] = frame[column].mask(mine)
+        missions, relation = out.get("missions"), RELATION[e.source]
+        if missions is not None:
             pointing = missions[f"{relation}_id"].isin(_ids(e))
-            missions.loc[pointing, f"{relation}_id"] = e.opaque_id
-            missions.loc[pointing, f"{relation}_title"] = e.label
-            missions.loc[pointing, f"{relation}_page_id"] = pd.NA
+            missions[f"{relation}_id"] = missions[f"{relation}_id"].mask(pointing, e.opaque_id)
+            missions[f"{relation}_title"] = missions[f"{relation}_title"].mask(pointing, e.label)
+            missions[f"{relation}_page_id"] = missions[f"{relation}_page_id"].mask(pointing)
     return out, people
