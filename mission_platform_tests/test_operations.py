@@ -52,7 +52,7 @@ def test_every_layer_is_in_the_graph_with_its_group():
 def test_every_asset_has_the_freshness_policy_applied_once_where_the_definitions_are_assembled(monkeypatch):
     graph = defs.resolve_asset_graph()
     keys = list(graph.get_all_asset_keys())
-    assert len(keys) == 37   # 30, and private/extra, private/hotel and the 5 ops tables
+    assert len(keys) == 42   # 30, and private/extra, private/hotel and the 10 ops tables
     policies = {key.to_user_string(): graph.get(key).freshness_policy for key in keys}
     assert [key for key, policy in policies.items() if policy is None] == []
     assert len({(p.warn_window, p.fail_window) for p in policies.values()}) == 1
@@ -74,8 +74,9 @@ def test_every_asset_has_an_owner_and_says_whether_its_layer_holds_personal_data
     personal = {key: node.tags.get("personal_data") for key, node in nodes.items()}
     assert {key for key, value in personal.items() if value == "yes"} == {
         "notion_missions", "notion_hotels", "notion_extras", "private/extra", "private/hotel",
-        *(f"ops/{name}" for name in ("missions_a_venir", "missions_a_affecter", "extras_candidats",
-                                     "recherche_extras", "recherche_hotels"))}
+        *(f"ops/{name}" for name in ("missions_detail", "missions_passees", "missions_a_venir", "missions_a_affecter",
+                                     "extras_candidats", "recherche_extras", "recherche_hotels", "classement_extras",
+                                     "classement_hotels", "localisation_hotels"))}
     assert personal["anonymised_extras"] == personal["missions"] == personal["reporting/extras_candidats"] == "pseudonymised"
     assert personal["mission_forecast"] == "no"
     assert None not in personal.values()

@@ -76,6 +76,14 @@ def test_private_holds_the_real_names_and_contacts_and_ops_joins_them_in(publish
             url, count.format(sql.Identifier("reporting", name))), name
     assert rows(url, "SELECT extra_nom, extra_telephone FROM ops.recherche_extras ORDER BY extra_id") == [
         ("Camille Martin", "06 12 34 56 78"), ("Yanis Benali", "+33 7 98 76 54 32")]
+    # The rankings and the past missions are about people too: real names there as well.
+    assert rows(url, "SELECT extra_nom, nb_missions FROM ops.classement_extras ORDER BY extra_id") == rows(
+        url, "SELECT p.nom, r.nb_missions FROM reporting.classement_extras r JOIN private.extra p USING (extra_id)"
+             " ORDER BY extra_id")
+    assert rows(url, "SELECT hotel_nom, hotel_adresse FROM ops.classement_hotels WHERE hotel_id = 'HOT-1'") == [
+        ("Hôtel des Arts", "12 rue des Beaux-Arts")]
+    assert rows(url, "SELECT DISTINCT extra_nom FROM ops.missions_passees WHERE extra_id IS NOT NULL ORDER BY 1") == [
+        ("Camille Martin",), ("Yanis Benali",)]
     # The pseudonymised side is untouched: reporting still shows no real name.
     assert not {"Camille Martin", "Yanis Benali"} & {n for (n,) in rows(url, "SELECT extra_nom FROM reporting.recherche_extras")}
 
@@ -213,7 +221,7 @@ def test_a_failed_ops_build_rolls_the_whole_publish_back(warehouse_url, tariffs,
     select_sql = reporting.select_sql
 
     def failing(name, schema=reporting.REPORTING):
-        if schema == reporting.OPS and name == "recherche_hotels":  # the last ops table: everything else is built
+        if schema == reporting.OPS and name == reporting.OPS_RELATIONS[-1]:  # the last ops table: all else is built
             return sql.SQL("SELECT 1 / 0 AS hotel_id")
         return select_sql(name, schema)
 

@@ -118,7 +118,7 @@ def test_definitions_load_whatever_the_settings_say():
             "print(len(list(graph.get_all_asset_keys())), defs.resolve_job_def('mission_platform_job').executor_def.name)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["37", "local"]
+    assert result.stdout.split() == ["42", "local"]
 
 
 def test_passwords_are_taken_out_of_urls_and_messages(monkeypatch):

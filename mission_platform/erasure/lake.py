@@ -49,11 +49,11 @@ from mission_platform.erasure.suppression import (
     check_notion_id,
     holds_any,
     people_in,
-    replace_all,
+    replaced,
     scrub_frames,
     suppress,
-    text_pattern,
-    notion_id_pattern,
+    notion_id_replacement,
+    text_replacement,
 )
 from mission_platform.lake_io import read_frames
 from mission_platform.lake_layout import ANONYMISED, PARSED, RAW_PREFIX, export_prefix, frame_key, group_by_export
@@ -114,10 +114,10 @@ def _rewrite_text(data: bytes, replacements: list[Replacement], *, export_id: st
     """The file's bytes without the values (same encoding, same lines otherwise); None when it holds none."""
     encoding = text_encoding(data, export_id, file)
     lines = pa.array(data.decode(encoding).splitlines(keepends=True), pa.large_string())
-    if not holds_any(lines, replacements).any():
+    rewritten, hit = replaced(lines, replacements)
+    if not hit.any():
         return None
-    rewritten = replace_all(lines, replacements)
-    if holds_any(rewritten, replacements).any():
+    if holds_any(rewritten.filter(pa.array(hit)), replacements).any():
         raise ErasureError(f"export {export_id}: {file} still holds a value of an erased person after rewriting; "
                            "nothing was written for it")
     return "".join(rewritten.to_pylist()).encode(encoding)
@@ -136,7 +136,7 @@ def _rewrite_zip(data: bytes, replacements: list[Replacement], *, export_id: str
             raise ErasureError(f"export {export_id}: {file} would inflate to {inflated:,} bytes, over the limit of "
                                f"{MAX_EXPORT_BYTES:,}")
         names = [member_name(info) for info in infos]
-        new_names = replace_all(pa.array(names, pa.large_string()), replacements).to_pylist()
+        new_names = replaced(pa.array(names, pa.large_string()), replacements)[0].to_pylist()
         out, changed = io.BytesIO(), new_names != names
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as rewritten:
             for info, name, new_name in zip(infos, names, new_names):
@@ -190,15 +190,15 @@ def rewrite_anonymised(frames: dict[str, pd.DataFrame], erased: list[Erased], *,
         if mine.any():
             new_name = _pseudonym(e.label, PSEUDONYM_KIND[e.source], key, frame[~mine], e.source)
             old = {v for v in frame.loc[mine, "name"].dropna() if v != new_name}
-            replacements += [Replacement(text_pattern(v), new_name) for v in sorted(old, key=len, reverse=True)]
+            replacements += [text_replacement(v, new_name) for v in sorted(old, key=len, reverse=True)]
             frame.loc[mine, "name"] = new_name
             if e.source == "hotels":
                 old_addresses = set(frame.loc[mine, "address"].dropna())
-                replacements += [Replacement(text_pattern(v), "") for v in old_addresses]
+                replacements += [text_replacement(v, "") for v in old_addresses]
                 frame.loc[mine, "address"] = pd.NA
             frame.loc[mine, id_column] = e.opaque_id
         out["missions"].loc[pointing, f"{RELATION[e.source]}_id"] = e.opaque_id
-        replacements.append(Replacement(notion_id_pattern(e.notion_id), e.opaque_id))
+        replacements.append(notion_id_replacement(e.notion_id, e.opaque_id))
     out = scrub_frames(out, replacements)
     return out if any(not out[s].equals(frames[s]) for s in out) else None
 

@@ -111,8 +111,9 @@ class SuppressionList:
 
 @dataclass(frozen=True)
 class Replacement:
-    pattern: str            # RE2, with groups 1 and 2 the characters around the value
+    pattern: str                  # RE2, with groups 1 and 2 the characters around the value
     text: str
+    literal: str | None = None    # held (in any case) by every match: strings without it are not searched
 
 
 def _around(body: str, value: str) -> str:
@@ -121,10 +122,12 @@ def _around(body: str, value: str) -> str:
     return f"(?i){left}{body}{right}"
 
 
-def text_pattern(value: str) -> str:
-    # Any spacing between words; a quote may be doubled (CSV escaping).
-    words = [re.escape(w).replace('"', '"{1,2}') for w in value.split()]
-    return _around(r"\s+".join(words), value)
+def text_replacement(value: str, text: str) -> Replacement:
+    """``value`` written with any spacing between its words, a quote possibly doubled (CSV escaping)."""
+    words = value.split()
+    pattern = _around(r"\s+".join(re.escape(w).replace('"', '"{1,2}') for w in words), value)
+    plain = [w for w in words if '"' not in w]
+    return Replacement(pattern, text, max(plain, key=len) if plain else None)
 
 
 def _phone_pattern(phone: str) -> str | None:
@@ -139,19 +142,19 @@ def _phone_pattern(phone: str) -> str | None:
     return rf"(?i)(^|\D)(?:\+\s*33\s*(?:\(0\)\s*)?|0033\s*|0){national}(\D|$)"
 
 
-def notion_id_pattern(notion_id: str) -> str:
-    return rf"(^|[^\pL\pN-]){re.escape(notion_id)}([^\pL\pN-]|$)"
+def notion_id_replacement(notion_id: str, text: str) -> Replacement:
+    return Replacement(rf"(^|[^\pL\pN-]){re.escape(notion_id)}([^\pL\pN-]|$)", text, notion_id)
 
 
 def _replacements(erased: Erased, values: Mapping[str, set[str]]) -> list[Replacement]:
     """The person's values, most specific first: links to their pages, page ids, ID, long texts, then names."""
-    out = [Replacement(rf"(?i)()\s*\(https?://[^\s()]*{p}[^\s()]*\)()", "") for p in sorted(values["page_id"])]
-    out += [Replacement(rf"(?i)(){p}()", "") for p in sorted(values["page_id"])]
-    out.append(Replacement(notion_id_pattern(erased.notion_id), erased.opaque_id))
-    texts = sorted(values["text"], key=len, reverse=True)
-    out += [Replacement(text_pattern(v), "") for v in texts]
+    pages = sorted(values["page_id"])
+    out = [Replacement(rf"(?i)()\s*\(https?://[^\s()]*{p}[^\s()]*\)()", "", p) for p in pages]
+    out += [Replacement(rf"(?i)(){p}()", "", p) for p in pages]
+    out.append(notion_id_replacement(erased.notion_id, erased.opaque_id))
+    out += [text_replacement(v, "") for v in sorted(values["text"], key=len, reverse=True)]
     out += [Replacement(p, "") for p in filter(None, map(_phone_pattern, sorted(values["phone"])))]
-    out += [Replacement(text_pattern(v), erased.label) for v in sorted(values["name"], key=len, reverse=True)]
+    out += [text_replacement(v, erased.label) for v in sorted(values["name"], key=len, reverse=True)]
     return out
 
 
@@ -160,7 +163,7 @@ KINDS = ("page_id", "text", "phone", "name")
 
 @dataclass(frozen=True)
 class People:
-    """Erased people and their values (kind -> values, see ``KINDS``); applies to texts and frames."""
+    """Erased people and their values (kind -> values, see ``KINDS``)."""
 
     erased: tuple[Erased, ...]
     values: Mapping[str, Mapping[str, frozenset[str]]]     # notion id -> kind -> values
@@ -179,32 +182,27 @@ class People:
     def replacements(self) -> list[Replacement]:
         return [r for e in self.erased for r in _replacements(e, self.values[e.notion_id])]
 
-    @property
-    def searched(self) -> list[str]:
-        """Every value and Notion ID of these people: what must be found nowhere once they are erased."""
-        return sorted({v for e in self.erased for kind in self.values[e.notion_id].values() for v in kind}
-                      | {e.notion_id for e in self.erased})
-
-    def holds_any(self, values: pa.Array) -> np.ndarray:
-        """Per string, whether it holds a value of these people."""
-        return holds_any(values, self.replacements)
-
-    def scrub(self, values: pa.Array) -> pa.Array:
-        return replace_all(values, self.replacements)
-
 
 def holds_any(values: pa.Array, replacements: list[Replacement]) -> np.ndarray:
     """Per string, whether it holds one of the replacements' values."""
     found = np.zeros(len(values), dtype=bool)
     values = values.cast(pa.large_string())
-    # One pattern at a time: their alternation, case-folded with Unicode classes, exceeds RE2's DFA budget
-    # and runs hundreds of times slower.
+    # One pattern at a time (their alternation, case-folded with Unicode classes, exceeds RE2's DFA budget
+    # and runs hundreds of times slower), each only on the strings holding its literal.
     for r in replacements:
-        found |= np.asarray(pc.fill_null(pc.match_substring_regex(values, r.pattern), False), dtype=bool)
+        rows = np.arange(len(values))
+        if r.literal:
+            rows = np.flatnonzero(_flags(pc.match_substring(values, r.literal, ignore_case=True)))
+        if rows.size:
+            found[rows] |= _flags(pc.match_substring_regex(values.take(pa.array(rows)), r.pattern))
     return found
 
 
-def _replaced(values: pa.Array, replacements: list[Replacement]) -> tuple[pa.LargeStringArray, np.ndarray]:
+def _flags(mask: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False), dtype=bool)
+
+
+def replaced(values: pa.Array, replacements: list[Replacement]) -> tuple[pa.LargeStringArray, np.ndarray]:
     """``values`` with every replacement made, and which changed; only the strings holding a value are touched."""
     values = values.cast(pa.large_string())
     hit = holds_any(values, replacements)
@@ -216,11 +214,6 @@ def _replaced(values: pa.Array, replacements: list[Replacement]) -> tuple[pa.Lar
         for r in replacements:
             touched = pc.replace_substring_regex(touched, r.pattern, r"\1" + r.text + r"\2")
     return pc.replace_with_mask(values, pa.array(hit), touched), hit
-
-
-def replace_all(values: pa.Array, replacements: list[Replacement]) -> pa.Array:
-    """``values`` (strings) with every replacement made."""
-    return _replaced(values, replacements)[0]
 
 
 def _distinct(series: pd.Series) -> set[str]:
@@ -273,7 +266,7 @@ def scrub_frames(frames: Mapping[str, pd.DataFrame], replacements: list[Replacem
     columns = [(source, c) for source, frame in frames.items() for c in string_columns(frame)]
     encoded = [encode(to_strings(frames[source][c])) for source, c in columns]
     everything = pa.concat_arrays([values for values, _ in encoded]) if encoded else pa.array([], pa.large_string())
-    scrubbed, hit = _replaced(everything, replacements)
+    scrubbed, hit = replaced(everything, replacements)
     out = {source: frame.copy(deep=False) for source, frame in frames.items()}
     start = 0
     for (source, column), (values, codes) in zip(columns, encoded):

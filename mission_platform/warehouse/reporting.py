@@ -123,8 +123,12 @@ REPORTING_SET = RelationSet(REPORTING, RELATIONS)
 # in the same transaction, so both always show the same export.
 _CONTACTS = ("private.extra", "private.hotel")
 OPS_SET = RelationSet(OPS, (
+    ReportingRelation("missions_detail", "Every mission with real names and contacts, and whether it is past.",
+                      ("reporting.missions_detail", *_CONTACTS), indexes=(("date_debut",),)),
+    ReportingRelation("missions_passees", "Missions started before the export date, with real names and contacts.",
+                      ("missions_detail",), indexes=(("date_debut",),)),
     ReportingRelation("missions_a_venir", "Booked missions from the export date on, with real names and contacts.",
-                      ("reporting.missions_a_venir", *_CONTACTS), indexes=(("date_debut",),)),
+                      ("missions_detail",), indexes=(("date_debut",),)),
     ReportingRelation("missions_a_affecter", "Upcoming missions with no extra yet, with the hotel's real name "
                       "and contacts.", ("missions_a_venir",), indexes=(("date_debut",), ("mission_id",))),
     ReportingRelation("extras_candidats", "The candidates of each mission to assign, with their phone and e-mail.",
@@ -133,6 +137,14 @@ OPS_SET = RelationSet(OPS, (
                       ("reporting.recherche_extras", "private.extra"), indexes=(("extra_id",),)),
     ReportingRelation("recherche_hotels", "The hotel directory with real names, addresses and contact notes.",
                       ("reporting.recherche_hotels", "private.hotel"), indexes=(("hotel_id",),)),
+    ReportingRelation("classement_extras", "Per extra, with real names, phones and e-mails: missions done, hours, "
+                      "revenue, cancellations.", ("reporting.classement_extras", "private.extra"),
+                      indexes=(("extra_id",),)),
+    ReportingRelation("classement_hotels", "Per hotel, with real names, addresses and notes: missions done, revenue, "
+                      "margin, cancellations.", ("reporting.classement_hotels", "private.hotel"),
+                      indexes=(("hotel_id",),)),
+    ReportingRelation("localisation_hotels", "Hotels by postal code with real names and addresses.",
+                      ("reporting.localisation_hotels", "private.hotel"), indexes=(("hotel_id",),)),
 ))
 OPS_RELATIONS: tuple[str, ...] = OPS_SET.names
 RELATION_SETS: dict[str, RelationSet] = {REPORTING: REPORTING_SET, OPS: OPS_SET}

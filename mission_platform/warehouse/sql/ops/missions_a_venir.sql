@@ -1,32 +1,3 @@
--- Missions à venir for operations: reporting.missions_a_venir with the hotel's and the extra's real names
--- (same columns; null for someone missing from private, e.g. under the public-demo profile), then the contacts.
-SELECT r.mission_id,
-       r.date_debut,
-       r.date_fin,
-       r.duree_mission,
-       r.heures_supp,
-       r.hotel_id,
-       ph.hotel_nom,
-       r.hotel_ville,
-       r.zipcode,
-       r.hotel_logiciel,
-       r.extra_id,
-       pe.nom AS extra_nom,
-       r.urgent,
-       r.annulation,
-       r.tarif_horaire,
-       r.tarif_urgence,
-       r.total_ht,
-       r.total_ttc,
-       r.extra_salaire,
-       r.benefice,
-       r.facture,
-       r.reglement,
-       r.passee,
-       ph.hotel_adresse,
-       ph.notes AS hotel_notes,
-       pe.telephone AS extra_telephone,
-       pe.email AS extra_email
-FROM reporting.missions_a_venir r
-LEFT JOIN private.hotel ph ON ph.hotel_id = r.hotel_id
-LEFT JOIN private.extra pe ON pe.extra_id = r.extra_id
+-- Missions à venir for operations: booked (not cancelled) missions from the export date on, with real names
+-- and contacts.
+SELECT * FROM missions_detail WHERE NOT passee AND annulation IS NULL
