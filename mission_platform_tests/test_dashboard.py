@@ -505,10 +505,17 @@ def test_the_ops_audience_shows_real_names_and_contacts_and_the_public_one_does_
                                   " ORDER BY hotel_nom, hotel_id LIMIT 1")[0]
     upcoming = rows(built.owner_url, "SELECT extra_nom, extra_telephone FROM ops.missions_a_venir"
                                      " WHERE extra_id IS NOT NULL ORDER BY date_debut, mission_id LIMIT 1")[0]
+    best_extra = rows(built.owner_url, "SELECT extra_nom FROM ops.classement_extras"
+                                       " ORDER BY chiffre_affaires DESC, extra_id LIMIT 1")[0]
+    best_hotel = rows(built.owner_url, "SELECT hotel_nom FROM ops.classement_hotels"
+                                       " ORDER BY chiffre_affaires DESC, hotel_id LIMIT 1")[0]
+    latest = rows(built.owner_url, "SELECT extra_nom, hotel_nom FROM ops.missions_passees WHERE extra_id IS NOT NULL"
+                                   " ORDER BY date_debut DESC, mission_id LIMIT 1")[0]
     # Real values: the parsed export's, never the pseudonyms of reporting.
     real = set(personal_values(built))
     expected = {"recherche_extras": extra, "missions_a_affecter": candidate, "recherche_hotels": hotel,
-                "missions_a_venir": upcoming}
+                "missions_a_venir": upcoming, "classement_extras": best_extra, "classement_hotels": best_hotel,
+                "missions_passees": latest}
     for values in expected.values():
         assert all(v in real for v in values if v and len(v) >= 5), values
     for audience in ("ops", "public"):

@@ -196,7 +196,8 @@ def test_the_ops_audience_in_a_real_browser(embedded, tmp_path):
     with command(["dashboard", "--port", str(port), "--audience", "ops"], command_env(data), log,
                  f"{base}/_stcore/health"), chromium(tmp_path / "chromium-profile") as browser:
         try:
-            for path in ("missions_a_affecter", "recherche_extras", "recherche_hotels", "missions_a_venir"):
+            for path in ("missions_a_affecter", "recherche_extras", "recherche_hotels", "missions_a_venir",
+                         "missions_passees", "classement_extras"):
                 browser.set_window_size(1600, 1400)
                 browser.get(f"{base}/{path}")
                 wait_for(browser, lambda d: page_settled(d, built.export_id), PAGE_TIMEOUT, f"page {path}")
