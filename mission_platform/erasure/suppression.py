@@ -233,7 +233,14 @@ def people_in(frames: Mapping[str, pd.DataFrame], suppression: SuppressionList) 
     """The erased people that parsed ``frames`` (any of the three) hold, by original or opaque id, and their values."""
     present, values = [], {}
     missions = frames.get("missions")
-    for e in suppression.erased():
+    # One look-up per id column for the whole list (which only grows), then only the people the frames hold.
+    held: set[str] = set()
+    for source, column in ID_COLUMN.items():
+        ids = {i for e in suppression.erased() if e.source == source for i in _ids(e)}
+        for frame, where in ((frames.get(source), column), (missions, f"{RELATION[source]}_id")):
+            if frame is not None and ids:
+                held |= set(frame[where][frame[where].isin(ids)].unique())
+    for e in (e for e in suppression.erased() if held & set(_ids(e))):
         frame, relation = frames.get(e.source), RELATION[e.source]
         mine = frame[ID_COLUMN[e.source]].isin(_ids(e)) if frame is not None else None
         pointing = missions[f"{relation}_id"].isin(_ids(e)) if missions is not None else None
