@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 from mission_platform.anonymise.originals import PersonalIndex
-from mission_platform.anonymise.pseudonyms import assign_pseudonyms
+from mission_platform.anonymise.pseudonyms import KIND_COLUMNS, assign_pseudonyms
 from mission_platform.anonymise.text import canonical
 from mission_platform.erasure.suppression import (
     ID_COLUMN,
@@ -55,6 +55,7 @@ from mission_platform.erasure.suppression import (
     notion_id_replacement,
     text_replacement,
 )
+from mission_platform.columns import SOURCES
 from mission_platform.lake_io import read_frames
 from mission_platform.lake_layout import ANONYMISED, PARSED, RAW_PREFIX, export_prefix, frame_key, group_by_export
 from mission_platform.notion import ExportError, read_export
@@ -64,7 +65,8 @@ from mission_platform.resources import parquet_bytes
 LOG_KEY = "audit/erasure.jsonl"
 PENDING_KEY = "erasure/pending.json"
 TEXT_SUFFIXES = (".csv", ".md", ".txt", ".html")
-PSEUDONYM_KIND = {"extras": "person", "hotels": "hotel"}
+# The kind of pseudonym a name gets, per database (the anonymiser's own mapping).
+PSEUDONYM_KIND = {source: kind for kind, (source, column) in KIND_COLUMNS.items() if column == "name"}
 
 
 def load_suppression(lake) -> SuppressionList:
@@ -99,7 +101,7 @@ class Inventory:
         def frames(area: str) -> set[str]:
             keys = {o.key for o in lake.list(area)}
             return {e for e in {k.split("/")[1] for k in keys if k.count("/") == 2}
-                    if all(frame_key(area, e, s) in keys for s in ("missions", "hotels", "extras"))}
+                    if all(frame_key(area, e, s) in keys for s in SOURCES)}
 
         return cls(raw, frames(PARSED), frames(ANONYMISED))
 
@@ -236,7 +238,7 @@ def _frames_of(lake, inventory: Inventory, export_id: str, *, years_back: int, y
 
 def _in_anonymised(lake, export_id: str, erased: list[Erased]) -> set[str]:
     found = set()
-    for source in ("extras", "hotels"):
+    for source in ID_COLUMN:
         ids = set(lake.read_parquet(frame_key(ANONYMISED, export_id, source))[ID_COLUMN[source]].dropna())
         found |= {e.notion_id for e in erased if e.source == source and (e.notion_id in ids or e.opaque_id in ids)}
     return found
