@@ -279,6 +279,7 @@ def erase_from_lake(lake, notion_ids: Iterable[str], *, key: bytes, years_back: 
         lake.write_bytes(PENDING_KEY, json.dumps({"exports": pending}).encode())
 
     for export_id in inventory.exports:
+        done = sum(map(len, report.rewritten.values()))
         for object_key in inventory.raw.get(export_id, []):
             name = object_key.rsplit("/", 1)[-1]
             data = rewrite_raw_object(name, lake.read_bytes(object_key), people, export_id=export_id)
@@ -298,7 +299,9 @@ def erase_from_lake(lake, notion_ids: Iterable[str], *, key: bytes, years_back: 
                 for source, frame in frames.items():
                     lake.write_bytes(frame_key(ANONYMISED, export_id, source), parquet_bytes(frame))
                 report.rewritten["anonymised"].append(f"{ANONYMISED}/{export_id}/")
-        say(f"export {export_id}: rewritten")
+        rewritten = sum(map(len, report.rewritten.values())) - done
+        say(f"export {export_id}: " + (f"{rewritten} files or frame folders rewritten" if rewritten
+                                       else "nothing of them left"))
     # A versioned S3 bucket keeps what was overwritten or deleted (retention): no older version may hold them.
     report.versions_deleted = sum(lake.delete_earlier_versions(area) for area in (RAW_PREFIX, PARSED, ANONYMISED))
 
