@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -93,7 +92,27 @@ def floor(csv: Path, url: str) -> dict[str, float]:
     return {"read_csv": read, "psql_copy": copy}
 
 
-STEP_EVENT = re.compile(r"^(\S+ \S+) \+0000 - dagster - \w+ - \S+ - \S+ - \d+ - (\S+) - (STEP_START|STEP_SUCCESS|STEP_FAILURE)")
+def step_windows(dagster_home: Path) -> dict[str, tuple[float, float]]:
+    """Per step of the instance's latest run, (start, end) as Unix times, from its events.
+
+    Read from the run's event log rather than the command's output: the command line prints
+    its own lines, not Dagster's.
+    """
+    import dagster as dg
+
+    kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        (run,) = instance.get_runs(limit=1)
+        records = instance.get_records_for_run(run.run_id, of_type=kinds, limit=1000).records
+    starts: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
+    for record in records:
+        entry = record.event_log_entry
+        if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
+            starts[entry.step_key] = entry.timestamp
+        else:
+            windows[entry.step_key] = (starts[entry.step_key], entry.timestamp)
+    return windows
 
 
 def run_graph(lake: Path, url: str, data_dir: Path) -> tuple[float, int, dict[str, tuple[float, int]]]:
@@ -120,20 +139,10 @@ def run_graph(lake: Path, url: str, data_dir: Path) -> tuple[float, int, dict[st
     wall = time.time() - started
     if process.returncode != 0:
         raise SystemExit(f"mission-platform materialize failed (exit {process.returncode}): see {log}")
-    starts: dict[str, float] = {}
-    steps: dict[str, tuple[float, int]] = {}
-    for line in log.read_text().splitlines():
-        event = STEP_EVENT.match(line)
-        if not event:
-            continue
-        at = dt.datetime.strptime(event[1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc).timestamp()
-        if event[3] == "STEP_START":
-            starts[event[2]] = at
-        else:
-            begin = starts[event[2]]
-            # Event times are to the second: the window is widened by one on each side.
-            during = [rss for t, rss in samples if begin - 1 <= t <= at + 1]
-            steps[event[2]] = (at - begin, max(during, default=0))
+    steps = {
+        step: (end - begin, max((rss for t, rss in samples if begin <= t <= end), default=0))
+        for step, (begin, end) in step_windows(data_dir / "dagster").items()
+    }
     return wall, max(rss for _, rss in samples), steps
 
 
