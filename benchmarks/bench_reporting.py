@@ -201,7 +201,8 @@ def publish_again(url: str, lake: Path):
     tables = transform.build_core_tables(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id,
                                          tariffs=tariffs_from_env())
     del frames
-    private = transform.build_private_tables(read_frames(store, PARSED, export_id), export_id=export_id)
+    private = transform.build_private_tables(read_frames(store, PARSED, export_id, transform.PRIVATE_SOURCES),
+                                             export_id=export_id)
     return publish.publish_core_tables(WarehouseResource(url=url), tables, export_id=export_id, private=private)
 
 

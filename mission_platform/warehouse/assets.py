@@ -230,13 +230,14 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
             frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=rates, scale=scale,
         )
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
+        del frames   # what the tables do not share of the anonymised frames is freed before the publish
         # Exports an erasure rewrote: their rejected rows change with the rest, in the same transaction.
         erased_exports = [e for e in pending_exports(lake) if e != export_id and e in complete_exports(lake, ANONYMISED)]
         earlier_rejected = {e: transform.build_rejected_rows(**read_frames(lake, ANONYMISED, e), export_id=e)
                             for e in erased_exports}
         # Under the public-demo profile the private tables stay empty: a demo shows no real person's details.
         private = None if profile.enabled else transform.build_private_tables(
-            read_frames(lake, PARSED, export_id), export_id=export_id)
+            read_frames(lake, PARSED, export_id, transform.PRIVATE_SOURCES), export_id=export_id)
         result = publish.publish_core_tables(warehouse, tables, export_id=export_id, rejected=rejected, private=private,
                                              earlier_rejected=earlier_rejected)
         if result.published:
