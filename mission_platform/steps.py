@@ -9,7 +9,10 @@
    ``STEP_RETRIES`` times, ``STEP_RETRY_WAIT`` seconds apart; after the last rerun the step fails with the
    fault itself as its message (not Dagster's "Exceeded max_retries");
 3. a problem a person must fix (a bad setting, a lake object missing or unwritable) fails the step at
-   once with its one-line message; anything else (bad data, a bug) fails it at once as it is.
+   once with its one-line message; anything else (bad data, a bug) fails it at once as it is;
+4. before the step's work, the memory earlier steps of the process freed goes back to the system
+   (``release_memory``): in one process (the command line), Arrow's pool and the C heap otherwise keep
+   what a step freed, and the next step's peak adds to it.
 
 A step-level RetryPolicy would also rerun steps that failed on bad data, which only repeats the same failure.
 Bound on a store that stays down: (STEP_RETRIES + 1) step attempts, each making MISSION_RETRY_ATTEMPTS
@@ -18,9 +21,13 @@ attempts per call (see retry.py), plus STEP_RETRIES x STEP_RETRY_WAIT seconds.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 from contextlib import contextmanager
 
 import dagster as dg
+import pyarrow as pa
 
 from mission_platform import settings
 from mission_platform.resources.lake import LakeError
@@ -40,9 +47,21 @@ def check_settings(*resources) -> None:
         raise dg.Failure(description=settings.redact(str(exc)), allow_retries=False) from None
 
 
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
+
+
+def release_memory() -> None:
+    """Return freed memory to the system: Arrow's pool keeps its freed pages, glibc's heap its freed top."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if hasattr(_LIBC, "malloc_trim"):   # glibc only
+        _LIBC.malloc_trim(0)
+
+
 @contextmanager
 def step_guard(*resources):
     check_settings(*resources)
+    release_memory()
     try:
         yield
     except (dg.Failure, dg.RetryRequested):
