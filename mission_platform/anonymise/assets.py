@@ -2,6 +2,9 @@
 
 The frames are scanned for leaks, then the exact Parquet bytes are checked
 (no personal data, no row lost) before anything reaches the shareable area;
+the step reads the parsed frames from the lake itself rather than taking them
+as inputs, so that it can free them once anonymised (Dagster holds a step's
+inputs until it ends: 1.6 GB at 1M missions);
 a folder is published downstream only once its manifest is written, last,
 after every check passed. A failing blocking check also stops everything
 downstream in the run.
@@ -13,8 +16,8 @@ import pandas as pd
 from mission_platform.anonymise import LeakChecker, anonymise_export
 from mission_platform.anonymise.resources import AnonymisationResource
 from mission_platform.asset_keys import ANONYMISED_ASSETS, NOTION_ASSETS
-from mission_platform.lake_io import write_manifest
-from mission_platform.lake_layout import ANONYMISED, frame_key, manifest_key
+from mission_platform.lake_io import read_frames, write_manifest
+from mission_platform.lake_layout import ANONYMISED, PARSED, frame_key, manifest_key
 from mission_platform.metadata import frame_metadata, reasons_metadata
 from mission_platform.partitions import exports_partitions
 from mission_platform.resources import LakeResource, parquet_bytes
@@ -36,7 +39,7 @@ def leak_metadata(report) -> dict[str, object]:
             name,
             group_name="anonymised",
             kinds={"pandas", "parquet"},
-            deps=[NOTION_ASSETS[source]],
+            deps=[NOTION_ASSETS[source]],   # read from the lake in the step
             description=f"{source.capitalize()} of one export with stable keyed pseudonyms and contact details removed: "
             "the shareable data set.",
             metadata={"lake_path": frame_key(ANONYMISED, "<export_id>", source)},
@@ -58,25 +61,22 @@ def leak_metadata(report) -> dict[str, object]:
             ),
         )
     ],
-    ins={key.path[-1]: dg.AssetIn(key=key) for key in NOTION_ASSETS.values()},
     partitions_def=exports_partitions,
 )
 def anonymised_export(
     context: dg.AssetExecutionContext,
     lake: LakeResource,
     anonymisation: AnonymisationResource,
-    notion_missions: pd.DataFrame,
-    notion_hotels: pd.DataFrame,
-    notion_extras: pd.DataFrame,
 ):
     with step_guard(anonymisation):
         export_id = context.partition_key
         key = anonymisation.anonymisation_key()
         profile = anonymisation.profile()
-        raw = {"missions": notion_missions, "hotels": notion_hotels, "extras": notion_extras}
-        result = anonymise_export(notion_missions, notion_hotels, notion_extras, key=key, profile=profile)
-        frames = {"missions": result.missions, "hotels": result.hotels, "extras": result.extras}
+        raw = read_frames(lake, PARSED, export_id)
+        frames = anonymise_export(raw["missions"], raw["hotels"], raw["extras"], key=key, profile=profile).frames()
         checker = LeakChecker(raw)
+        rows_read = {source: len(frame) for source, frame in raw.items()}
+        del raw   # the checker keeps the originals it searches for, not the frames
         before_writing = checker.check_frames(frames)
         if before_writing.total:
             raise dg.Failure(
@@ -89,14 +89,14 @@ def anonymised_export(
         for source, frame in frames.items():
             name = ANONYMISED_ASSETS[source]
             report = checker.check_parquet({source: written[source]})
-            sampled_out = len(raw[source]) - len(frame)
+            sampled_out = rows_read[source] - len(frame)
             checks += [
                 dg.AssetCheckResult(asset_key=name, check_name="no_personal_data", passed=report.total == 0,
                                     metadata=leak_metadata(report)),
                 dg.AssetCheckResult(
                     asset_key=name, check_name="rows_preserved", passed=sampled_out == 0 or profile.enabled,
                     metadata={
-                        "rows_read": dg.MetadataValue.int(len(raw[source])),
+                        "rows_read": dg.MetadataValue.int(rows_read[source]),
                         "rows_anonymised": dg.MetadataValue.int(len(frame)),
                         "sampled_out_by_public_demo": dg.MetadataValue.int(sampled_out),
                     },
@@ -120,7 +120,7 @@ def anonymised_export(
                 metadata=frame_metadata(
                     frame,
                     **reasons_metadata(frame),
-                    rows_read=dg.MetadataValue.int(len(raw[source])),
+                    rows_read=dg.MetadataValue.int(rows_read[source]),
                     public_demo_profile=dg.MetadataValue.bool(profile.enabled),
                     written=dg.MetadataValue.bool(not failed),
                     lake_path=dg.MetadataValue.path(lake.location(frame_key(ANONYMISED, export_id, source))),
