@@ -64,6 +64,7 @@ def write_manifest(lake: LakeResource, area: str, export_id: str, content: dict)
     lake.write_bytes(manifest_key(area, export_id), json.dumps(content, sort_keys=True, indent=1).encode())
 
 
-def read_frames(lake: LakeResource, area: str, export_id: str,
-                sources: tuple[str, ...] = SOURCES) -> dict[str, pd.DataFrame]:
-    return {source: lake.read_parquet(frame_key(area, export_id, source)) for source in sources}
+def read_frames(lake: LakeResource, area: str, export_id: str, sources: tuple[str, ...] = SOURCES, *,
+                arrow_strings: bool = False) -> dict[str, pd.DataFrame]:
+    return {source: lake.read_parquet(frame_key(area, export_id, source), arrow_strings=arrow_strings)
+            for source in sources}

@@ -72,7 +72,8 @@ def anonymised_export(
         export_id = context.partition_key
         key = anonymisation.anonymisation_key()
         profile = anonymisation.profile()
-        raw = read_frames(lake, PARSED, export_id)
+        # The anonymiser and the leak checker read the strings as Arrow arrays: they need no Python object per cell.
+        raw = read_frames(lake, PARSED, export_id, arrow_strings=True)
         frames = anonymise_export(raw["missions"], raw["hotels"], raw["extras"], key=key, profile=profile).frames()
         checker = LeakChecker(raw)
         rows_read = {source: len(frame) for source, frame in raw.items()}

