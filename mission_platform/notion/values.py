@@ -240,11 +240,15 @@ def _extract_dates(text: pd.Series) -> pd.DataFrame:
     return parts
 
 
+def _month_numbers(names: pd.Series) -> pd.DataFrame:
+    # Folded once per distinct name: a column of 646,586 creation dates holds a few dozen month names.
+    return fold_series(names).str.rstrip(".").map(_MONTHS).astype("float64").to_frame("month")
+
+
 def _side(parts: pd.DataFrame, p: str, fallback: pd.DataFrame | None) -> pd.DataFrame:
     """Year, month, day, hour, minute (floats, NaN when absent) and the tag's offset of one side."""
     numbers = parts[[p + name for name in _NUMBERS]].astype("float64").set_axis(_NUMBERS, axis=1)
-    names = fold_series(parts[p + "month_name"]).str.rstrip(".")
-    month = numbers["month"].fillna(names.map(_MONTHS).astype("float64"))
+    month = numbers["month"].fillna(on_distinct(parts[p + "month_name"], _month_numbers, strip=False)["month"])
     hour = numbers["hour"]
     meridiem = parts[p + "meridiem"].str.upper()
     twelve_hour = meridiem.notna()
