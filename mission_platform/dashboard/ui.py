@@ -92,6 +92,23 @@ def capped(total: int, shown: int) -> None:
         st.caption(f"{fr.number(shown)} premières lignes sur {fr.number(total)} : affinez les filtres pour voir les autres.")
 
 
+def found_with_counts(found: pd.DataFrame, spec: dict[str, tuple[str, str]], counts: pd.Series, *, title: str,
+                      category: str, unit: str) -> None:
+    """A search page's result: the rows ``found`` (a table, capped) beside a bar chart of ``counts`` per category."""
+    per = counts.rename_axis("categorie").reset_index(name="nombre")
+    chart_col, table_col = st.columns([1, 3])
+    with chart_col:
+        st.markdown(f"**{title}**")
+        chart(alt.Chart(per).mark_bar().encode(
+            y=alt.Y("categorie:N", sort="-x", axis=name_axis()), x=alt.X("nombre:Q", axis=COUNT_AXIS),
+            tooltip=[alt.Tooltip("categorie:N", title=category), alt.Tooltip("nombre:Q", title=unit)],
+        ).properties(height=max(150, 28 * len(per))))
+    with table_col:
+        shown = found.head(TABLE_ROWS)
+        table(shown, spec)
+        capped(len(found), len(shown))
+
+
 def monthly_bars(frame: pd.DataFrame, measures: dict[str, str], *, euros: bool = True, stacked: bool = False,
                  period: str = "mois", label: Callable[[pd.Series], pd.Series] = fr.month_labels) -> alt.Chart:
     """Bars per period (month by default) of the ``measures`` (column -> French name), side by side or stacked."""

@@ -1,7 +1,6 @@
 """Recherche extras: the extras directory, by name, software, availability and status."""
 
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -51,16 +50,7 @@ ui.tiles([
 if found.empty:
     st.info("Aucun extra ne répond à cette recherche.")
 else:
-    chart_col, table_col = st.columns([1, 3])
-    with chart_col:
-        per_software = (found["logiciel"].fillna("").str.split(r"\s*,\s*", regex=True).explode().str.strip()
-                        .loc[lambda s: s != ""].value_counts().rename_axis("logiciel").reset_index(name="extras"))
-        st.markdown("**Extras trouvés par logiciel**")
-        ui.chart(alt.Chart(per_software).mark_bar().encode(
-            y=alt.Y("logiciel:N", sort="-x", axis=ui.name_axis()), x=alt.X("extras:Q", axis=ui.COUNT_AXIS),
-            tooltip=[alt.Tooltip("logiciel:N", title="Logiciel"), alt.Tooltip("extras:Q", title="Extras")],
-        ).properties(height=max(150, 30 * len(per_software))))
-    with table_col:
-        shown = found.head(ui.TABLE_ROWS)
-        ui.table(shown, COLUMNS)
-        ui.capped(len(found), len(shown))
+    per_software = (found["logiciel"].fillna("").str.split(r"\s*,\s*", regex=True).explode().str.strip()
+                    .loc[lambda s: s != ""].value_counts())
+    ui.found_with_counts(found, COLUMNS, per_software, title="Extras trouvés par logiciel", category="Logiciel",
+                         unit="Extras")

@@ -1,6 +1,5 @@
 """Recherche hôtels: the hotel directory, by name, city, software and status."""
 
-import altair as alt
 import streamlit as st
 
 from mission_platform.dashboard import formatting as fr
@@ -48,15 +47,5 @@ ui.tiles([
 if found.empty:
     st.info("Aucun hôtel ne répond à cette recherche.")
 else:
-    chart_col, table_col = st.columns([1, 3])
-    with chart_col:
-        per_city = found["hotel_ville"].fillna(fr.MISSING).value_counts().rename_axis("ville").reset_index(name="hotels")
-        st.markdown("**Hôtels trouvés par ville**")
-        ui.chart(alt.Chart(per_city).mark_bar().encode(
-            y=alt.Y("ville:N", sort="-x", axis=ui.name_axis()), x=alt.X("hotels:Q", axis=ui.COUNT_AXIS),
-            tooltip=[alt.Tooltip("ville:N", title="Ville"), alt.Tooltip("hotels:Q", title="Hôtels")],
-        ).properties(height=max(150, 26 * len(per_city))))
-    with table_col:
-        shown = found.head(ui.TABLE_ROWS)
-        ui.table(shown, COLUMNS)
-        ui.capped(len(found), len(shown))
+    ui.found_with_counts(found, COLUMNS, found["hotel_ville"].fillna(fr.MISSING).value_counts(),
+                         title="Hôtels trouvés par ville", category="Ville", unit="Hôtels")
