@@ -232,7 +232,9 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
         rejected = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         del frames   # what the tables do not share of the anonymised frames is freed before the publish
         # Exports an erasure rewrote: their rejected rows change with the rest, in the same transaction.
-        erased_exports = [e for e in pending_exports(lake) if e != export_id and e in complete_exports(lake, ANONYMISED)]
+        pending = [e for e in pending_exports(lake) if e != export_id]
+        complete = set(complete_exports(lake, ANONYMISED)) if pending else set()   # listed once, when needed
+        erased_exports = [e for e in pending if e in complete]
         earlier_rejected = {e: transform.build_rejected_rows(**read_frames(lake, ANONYMISED, e), export_id=e)
                             for e in erased_exports}
         # Under the public-demo profile the private tables stay empty: a demo shows no real person's details.
