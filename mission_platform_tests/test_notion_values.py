@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from mission_platform.notion import values
 from mission_platform.notion.values import (
     on_distinct,
     parse_integers,
@@ -139,6 +140,22 @@ def test_local_dates_times_and_ranges():
     assert parsed["bad"].tolist() == [False] * 6 + [True]
     assert str(parsed["start"].dtype) == "datetime64[ns]"
 
+
+
+def test_creation_times_read_by_splitting_equal_what_the_renderings_read(monkeypatch):
+    written = texts(
+        "11 octobre 2024 02:45", "3 mars 2023 8:05", "1 août 2024 23:59", "29 février 2024 10:00",
+        "31 février 2023 10:00", "3 mars 2023 24:00", "3 mars 2023 10:60", "3 brumaire 2023 10:00",
+        "3 décembre 2023 10:00", "03 dec 2023 10:00", "3 mars 2023 10:00 → 12:00", "1er mars 2023 10:00",
+        "3  mars 2023 10:00", "3 mars 2023", None,
+    )
+    split = parse_local_dates(written)
+    # With the split path off (a pattern no text matches), every text goes through the renderings.
+    monkeypatch.setattr(values, "_PLAIN_DATE_TIME", r"[^\x00-\x{10FFFF}]")
+    pd.testing.assert_frame_equal(split, parse_local_dates(written))
+    assert split["start"].astype(str).tolist()[:4] == [
+        "2024-10-11 02:45:00", "2023-03-03 08:05:00", "2024-08-01 23:59:00", "2024-02-29 10:00:00"]
+    assert split["bad"].tolist()[4:8] == [True] * 4   # no 31 February, no 24:00, no minute 60, no such month
 
 def test_numbers_decimal_comma_and_french_excel():
     parsed = parse_numbers(texts("28", "27,5", "27.5", "1 234,5", "1\u202f234,5", "30 €", None, "abc", "1,2,3"))

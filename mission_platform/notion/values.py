@@ -9,10 +9,13 @@ the results back by position.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PARIS = "Europe/Paris"
 
@@ -224,13 +227,25 @@ def _range_pattern(date: str) -> str:
 _RANGE_PATTERNS = [_range_pattern(date) for date in _DATE_RENDERINGS.values()]
 
 
+# How Notion writes nearly every page's creation time ("11 octobre 2024 02:45"): read by splitting at the
+# spaces, a hundred times faster than the renderings' regular expressions, which give the same groups for it.
+_PLAIN_DATE_TIME = r"^[0-9]{1,2} \pL+ [0-9]{4} [0-9]{1,2}:[0-9]{2}$"
+_PLAIN_GROUPS = ("s_day", "s_month_name", "s_year", "s_hour", "s_minute")
+
+
 def _extract_dates(text: pd.Series) -> pd.DataFrame:
     """The regex groups of the first rendering each text matches (NaN everywhere for none)."""
-    first, *others = _RANGE_PATTERNS
-    # A group no row matched comes back as float NaN: object columns for the string methods.
-    parts = text.str.extract(first).astype(object)
-    todo = parts["s_year"].isna() & text.notna()
-    for pattern in others:   # the other renderings, on what the previous ones left
+    values = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    plain = pc.fill_null(pc.match_substring_regex(values, _PLAIN_DATE_TIME), False).to_numpy(zero_copy_only=False)
+    parts = pd.DataFrame(np.nan, index=text.index, columns=re.compile(_RANGE_PATTERNS[0]).groupindex, dtype=object)
+    if plain.any():
+        words = pc.split_pattern(values.filter(pa.array(plain)), " ")
+        day, month_name, year, clock = (pc.list_element(words, i) for i in range(4))
+        hour, minute = (pc.list_element(pc.split_pattern(clock, ":"), i) for i in range(2))
+        for group, cells in zip(_PLAIN_GROUPS, (day, month_name, year, hour, minute)):
+            parts.loc[plain, group] = cells.to_numpy(zero_copy_only=False)
+    todo = pd.Series(~plain, index=text.index) & text.notna()
+    for pattern in _RANGE_PATTERNS:   # the renderings in order, on what the previous ones left
         if not todo.any():
             break
         found = text[todo].str.extract(pattern)
