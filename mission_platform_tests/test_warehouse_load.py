@@ -386,3 +386,20 @@ def test_row_count_drop():
     assert queries.row_count_drop(previous, {"missions": 790, "hotel": 50, "extra": 0}, 0.2) == ["missions"]
     assert queries.row_count_drop(previous, {"missions": 800, "hotel": 41}, 0.2) == []
     assert queries.row_count_drop(previous, {"missions": 1200}, 0.2) == ["hotel"]
+
+
+def test_query_frame_reads_each_type_and_tells_null_from_empty_text(warehouse):
+    frame = warehouse.query_frame(
+        "SELECT * FROM (VALUES (1::int, 2.5::numeric, true, DATE '2026-03-01', TIMESTAMP '2026-03-01 07:30:00.25', "
+        "'a,\"b\"'::text, ''::text, 'x'::text), "
+        "(NULL, NULL, false, NULL, NULL, NULL, NULL, 'y')) AS t(n, amount, flag, day, moment, quoted, empty, label) "
+        "WHERE label = ANY(%s)", (["x", "y"],))
+    assert frame["n"].tolist()[0] == 1 and pd.isna(frame["n"][1])
+    assert frame["amount"].tolist()[0] == 2.5 and pd.isna(frame["amount"][1])
+    assert frame["flag"].tolist() == [True, False]
+    assert frame["day"].tolist() == [date(2026, 3, 1), None]
+    assert frame["moment"][0] == pd.Timestamp("2026-03-01 07:30:00.25") and pd.isna(frame["moment"][1])
+    assert frame["quoted"][0] == 'a,"b"' and pd.isna(frame["quoted"][1])
+    assert frame["empty"][0] == "" and pd.isna(frame["empty"][1])
+    empty = warehouse.query_frame("SELECT 1::int AS n, 'a'::text AS label WHERE false")
+    assert list(empty.columns) == ["n", "label"] and len(empty) == 0

@@ -22,7 +22,7 @@ from mission_platform import settings
 from mission_platform.lake_layout import export_date
 from mission_platform.resources.fields import env_var, field_value
 from mission_platform.retry import with_retries
-from mission_platform.warehouse import queries, writes
+from mission_platform.warehouse import copy_frames, queries, writes
 from mission_platform.warehouse.embedded import embedded_postgres_url
 from mission_platform.warehouse.tables import key_columns
 
@@ -80,10 +80,9 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.close()
 
     def query_frame(self, sql: str, params: tuple | dict | None = None) -> pd.DataFrame:
-        with self.connect() as conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            columns = [c.name for c in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=columns)
+        """The rows of a SELECT, typed from its result columns (see :func:`copy_frames.read_frame`)."""
+        with self.connect() as conn:
+            return copy_frames.read_frame(conn, sql, params)
 
     # -- what other stages read and write (they meet the warehouse here, not in its modules) ----------
 
