@@ -264,3 +264,26 @@ def test_the_forecast_starts_from_what_is_already_booked(pipeline_env):
     assert weeks[0][4] > weeks[-1][4]                          # the near weeks are more booked
     assert weeks[0][3] - weeks[0][1] < weeks[-1][3] - weeks[-1][1]   # so their band is narrower
     assert rows(url, "SELECT count(*) FROM core.missions WHERE date_creation IS NULL") == [(0,)]
+
+
+def test_an_anonymiser_that_leaves_a_real_name_writes_nothing(pipeline_env, monkeypatch):
+    from mission_platform.anonymise import assets as anonymise_assets
+
+    lake_root = Path(pipeline_env["lake_url"])
+    copy_export(EXAMPLE_EXPORT, lake_root, EXAMPLE_EXPORT_ID)
+    anonymise = anonymise_assets.anonymise_export
+
+    def leaky(missions, hotels, extras, **kwargs):
+        # Puts one extra's real name back into the anonymised extras, as a broken anonymiser would.
+        result = anonymise(missions, hotels, extras, **kwargs)
+        result.extras.loc[0, "name"] = extras["name"].dropna().iloc[0]
+        return result
+
+    monkeypatch.setattr(anonymise_assets, "anonymise_export", leaky)
+    result = run_pipeline(EXAMPLE_EXPORT_ID, **pipeline_env)
+    assert not result.success
+    failure = next(e for e in result.all_events
+                   if e.event_type_value == "STEP_FAILURE" and e.step_key == "anonymised_export")
+    assert "anonymisation left 1 cells hold personal values" in failure.step_failure_data.user_failure_data.description
+    assert not (lake_root / "anonymised" / EXAMPLE_EXPORT_ID).exists() or not any(
+        (lake_root / "anonymised" / EXAMPLE_EXPORT_ID).iterdir())

@@ -49,6 +49,8 @@ class AnonymisedExport:
     hotels: pd.DataFrame
     extras: pd.DataFrame
     stats: AnonymisationStats = field(repr=False)
+    # The personal values searched for in the raw frames: what a leak check searches the output for.
+    index: PersonalIndex = field(repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"missions": self.missions, "hotels": self.hotels, "extras": self.extras}
@@ -137,4 +139,5 @@ def anonymise_export(
         unknown_columns_dropped={s: len(raw[s].columns) - len(PARSED[s]) for s in SOURCES},
         personal_values=len(index),
     )
-    return AnonymisedExport(missions=out["missions"], hotels=out["hotels"], extras=out["extras"], stats=stats)
+    return AnonymisedExport(missions=out["missions"], hotels=out["hotels"], extras=out["extras"], stats=stats,
+                            index=index)

@@ -74,10 +74,12 @@ def anonymised_export(
         profile = anonymisation.profile()
         # The anonymiser and the leak checker read the strings as Arrow arrays: they need no Python object per cell.
         raw = read_frames(lake, PARSED, export_id, arrow_strings=True)
-        frames = anonymise_export(raw["missions"], raw["hotels"], raw["extras"], key=key, profile=profile).frames()
-        checker = LeakChecker(raw)
+        anonymised = anonymise_export(raw["missions"], raw["hotels"], raw["extras"], key=key, profile=profile)
+        frames = anonymised.frames()
+        # The personal values the anonymiser found in the raw frames, searched for again in what it wrote.
+        checker = LeakChecker(anonymised.index)
         rows_read = {source: len(frame) for source, frame in raw.items()}
-        del raw   # the checker keeps the originals it searches for, not the frames
+        del raw, anonymised   # the checker keeps the originals it searches for, not the frames
         before_writing = checker.check_frames(frames)
         if before_writing.total:
             raise dg.Failure(

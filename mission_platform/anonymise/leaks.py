@@ -54,8 +54,12 @@ class LeakReport:
 class LeakChecker:
     """The originals of one raw export, to check several anonymised outputs against."""
 
-    def __init__(self, raw: Mapping[str, pd.DataFrame]) -> None:
-        self.index = PersonalIndex.from_raw(raw)
+    def __init__(self, index: PersonalIndex) -> None:
+        self.index = index
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, pd.DataFrame]) -> LeakChecker:
+        return cls(PersonalIndex.from_raw(raw))
 
     def __repr__(self) -> str:
         return f"LeakChecker({len(self.index)} personal values)"
@@ -122,9 +126,9 @@ class LeakChecker:
 
 def find_leaks(raw: Mapping[str, pd.DataFrame], anonymised: Mapping[str, pd.DataFrame]) -> LeakReport:
     """Personal values of ``raw`` found in ``anonymised`` (both map 'missions'/'hotels'/'extras' to frames)."""
-    return LeakChecker(raw).check_frames(anonymised)
+    return LeakChecker.from_raw(raw).check_frames(anonymised)
 
 
 def find_leaks_in_parquet(raw: Mapping[str, pd.DataFrame], parquet_by_source: Mapping[str, bytes]) -> LeakReport:
     """Personal values of ``raw`` found in written Parquet files (source -> file content)."""
-    return LeakChecker(raw).check_parquet(parquet_by_source)
+    return LeakChecker.from_raw(raw).check_parquet(parquet_by_source)
