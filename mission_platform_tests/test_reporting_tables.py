@@ -143,6 +143,11 @@ def table_ids(conn: psycopg.Connection) -> dict[str, int]:
     ).fetchall())
 
 
+def ops_views(conn: psycopg.Connection) -> set[str]:
+    return {name for (name,) in conn.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'ops'::regnamespace AND relkind = 'v'").fetchall()}
+
+
 def test_ensure_schema_rebuilds_only_what_is_missing_or_outdated(hand_made, monkeypatch):
     built = table_ids(hand_made)
     assert set(built) == set(reporting.REPORTING_RELATIONS)
@@ -157,11 +162,14 @@ def test_ensure_schema_rebuilds_only_what_is_missing_or_outdated(hand_made, monk
     rebuilt = table_ids(hand_made)
     assert set(rebuilt) == set(built) and not set(rebuilt.values()) & set(built.values())
     assert hand_made.execute("SELECT max(rang) FROM reporting.extras_candidats").fetchone() == (1,)
+    # Replacing the tables dropped the ops views over them: they were created again, over the new tables.
+    assert ops_views(hand_made) == set(reporting.OPS_RELATIONS)
+    assert hand_made.execute("SELECT max(rang) FROM ops.extras_candidats").fetchone() == (1,)
     ensure_schema(hand_made)
     assert table_ids(hand_made) == rebuilt
 
     # A database of the view era: its views are replaced by tables.
-    hand_made.execute("DROP TABLE " + ", ".join(f"reporting.{n}" for n in reporting.REPORTING_RELATIONS))
+    hand_made.execute("DROP TABLE " + ", ".join(f"reporting.{n}" for n in reporting.REPORTING_RELATIONS) + " CASCADE")
     reporting.create_views(hand_made, "reporting", replaced={"extras_candidats": OLD_EXTRAS_CANDIDATS})
     hand_made.execute("COMMENT ON SCHEMA reporting IS NULL")
     hand_made.commit()
@@ -170,6 +178,7 @@ def test_ensure_schema_rebuilds_only_what_is_missing_or_outdated(hand_made, monk
     assert set(table_ids(hand_made)) == set(reporting.REPORTING_RELATIONS)
     assert hand_made.execute("SELECT count(*) FROM information_schema.views WHERE table_schema = 'reporting'"
                              ).fetchone() == (0,)
+    assert ops_views(hand_made) == set(reporting.OPS_RELATIONS)
 
 
 def test_the_reader_of_a_pipeline_role_that_is_no_superuser_reads_every_rebuilt_table(warehouse_url):

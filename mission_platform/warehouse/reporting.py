@@ -6,10 +6,13 @@ tables and the relations before it; ``RELATIONS`` says what each reads, how it
 is indexed and when it is built. The tables are rebuilt from ``core`` rather than
 computed on every query (Looker Studio sends a page's queries again for every
 chart and every viewer): at each publish, in the publishing transaction, and,
-for ``predictions``, again after the forecast. ``ops`` is built the same way
-(``sql/ops/<name>.sql``, ``OPS_SET``) from ``reporting`` and ``private``, right
-after ``reporting`` in the publishing transaction. See docs/WAREHOUSE.md for
-what each dashboard page needs.
+for ``predictions``, again after the forecast. ``ops`` (``sql/ops/<name>.sql``,
+``OPS_SET``) is views: a reporting table with the real names and contacts of
+``private`` joined in, a few hundred rows to look up by key. They store nothing,
+so they cost the publish nothing and always show what reporting and private
+show; replacing a reporting table drops the views over it, which are created
+again in the same transaction. See docs/WAREHOUSE.md for what each dashboard
+page needs.
 """
 
 from __future__ import annotations
@@ -53,10 +56,23 @@ class ReportingRelation:
 
 @dataclass(frozen=True)
 class RelationSet:
-    """The tables of one schema, each a SELECT in ``sql/<schema>/<name>.sql``, built together in build order."""
+    """The relations of one schema, each a SELECT in ``sql/<schema>/<name>.sql``, built together in build order."""
 
     schema: str
     relations: tuple[ReportingRelation, ...]
+    # Views rather than tables: for relations that only join small lookups onto another schema's tables.
+    views: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "VIEW" if self.views else "TABLE"
+
+    @property
+    def relkind(self) -> str:
+        return "v" if self.views else "r"
+
+    def reads_schema(self, schema: str) -> bool:
+        return any(read.startswith(f"{schema}.") for relation in self.relations for read in relation.reads)
 
     @property
     def build_schema(self) -> str:
@@ -118,34 +134,33 @@ REPORTING_RELATIONS: tuple[str, ...] = tuple(BY_NAME)
 AFTER_FORECAST: tuple[str, ...] = tuple(r.name for r in RELATIONS if r.after_forecast)
 REPORTING_SET = RelationSet(REPORTING, RELATIONS)
 
-# The people-facing pages again, for the operations role: the reporting table with the real names and contact
-# details of ``private`` joined in (same column names, contact columns added). Built right after ``reporting``,
-# in the same transaction, so both always show the same export.
+# The people-facing pages again, for the operations role: views of the reporting table with the real names and
+# contact details of ``private`` joined in (same column names, contact columns added). Created again whenever the
+# reporting tables are replaced, in the same transaction, so both always show the same export. A filter on a view
+# is a filter on the reporting table under it, with its indexes.
 _CONTACTS = ("private.extra", "private.hotel")
 OPS_SET = RelationSet(OPS, (
     ReportingRelation("missions_detail", "Every mission with real names and contacts, and whether it is past.",
-                      ("reporting.missions_detail", *_CONTACTS), indexes=(("date_debut",),)),
+                      ("reporting.missions_detail", *_CONTACTS)),
     ReportingRelation("missions_passees", "Missions started before the export date, with real names and contacts.",
-                      ("missions_detail",), indexes=(("date_debut",),)),
+                      ("missions_detail",)),
     ReportingRelation("missions_a_venir", "Booked missions from the export date on, with real names and contacts.",
-                      ("missions_detail",), indexes=(("date_debut",),)),
+                      ("missions_detail",)),
     ReportingRelation("missions_a_affecter", "Upcoming missions with no extra yet, with the hotel's real name "
-                      "and contacts.", ("missions_a_venir",), indexes=(("date_debut",), ("mission_id",))),
+                      "and contacts.", ("missions_a_venir",)),
     ReportingRelation("extras_candidats", "The candidates of each mission to assign, with their phone and e-mail.",
-                      ("reporting.extras_candidats", *_CONTACTS), indexes=(("mission_id", "rang"), ("extra_id",))),
+                      ("reporting.extras_candidats", *_CONTACTS)),
     ReportingRelation("recherche_extras", "The extras directory with real names, phones and e-mails.",
-                      ("reporting.recherche_extras", "private.extra"), indexes=(("extra_id",),)),
+                      ("reporting.recherche_extras", "private.extra")),
     ReportingRelation("recherche_hotels", "The hotel directory with real names, addresses and contact notes.",
-                      ("reporting.recherche_hotels", "private.hotel"), indexes=(("hotel_id",),)),
+                      ("reporting.recherche_hotels", "private.hotel")),
     ReportingRelation("classement_extras", "Per extra, with real names, phones and e-mails: missions done, hours, "
-                      "revenue, cancellations.", ("reporting.classement_extras", "private.extra"),
-                      indexes=(("extra_id",),)),
+                      "revenue, cancellations.", ("reporting.classement_extras", "private.extra")),
     ReportingRelation("classement_hotels", "Per hotel, with real names, addresses and notes: missions done, revenue, "
-                      "margin, cancellations.", ("reporting.classement_hotels", "private.hotel"),
-                      indexes=(("hotel_id",),)),
+                      "margin, cancellations.", ("reporting.classement_hotels", "private.hotel")),
     ReportingRelation("localisation_hotels", "Hotels by postal code with real names and addresses.",
-                      ("reporting.localisation_hotels", "private.hotel"), indexes=(("hotel_id",),)),
-))
+                      ("reporting.localisation_hotels", "private.hotel")),
+), views=True)
 OPS_RELATIONS: tuple[str, ...] = OPS_SET.names
 RELATION_SETS: dict[str, RelationSet] = {REPORTING: REPORTING_SET, OPS: OPS_SET}
 
@@ -153,6 +168,8 @@ RELATION_SETS: dict[str, RelationSet] = {REPORTING: REPORTING_SET, OPS: OPS_SET}
 def _check_registry(relation_set: RelationSet) -> None:
     built: set[str] = set()
     for relation in relation_set.relations:
+        if relation_set.views and (relation.indexes or relation.prepared):
+            raise ValueError(f"{relation_set.schema}.{relation.name} is a view: no index, no prepared helper")
         unknown = [r for r in relation.relations() if r not in built]
         if unknown:
             raise ValueError(f"{relation_set.schema}.{relation.name} reads {unknown}, not built before it")
@@ -194,15 +211,15 @@ def fingerprint(conn: psycopg.Connection, relation_set: RelationSet = REPORTING_
 
 
 def is_up_to_date(conn: psycopg.Connection, relation_set: RelationSet = REPORTING_SET) -> bool:
-    """Whether every relation is a table built by the current SQL (the fingerprint on its schema)."""
+    """Whether every relation is a table (or view) built by the current SQL (the fingerprint on its schema)."""
     schema, names = relation_set.schema, list(relation_set.names)
     return conn.execute(
         """
         SELECT obj_description(to_regnamespace(%s), 'pg_namespace') = %s
            AND (SELECT count(*) FROM pg_class c
-                WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = 'r' AND c.relname = ANY(%s)) = %s
+                WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = %s AND c.relname = ANY(%s)) = %s
         """,
-        (schema, fingerprint(conn, relation_set), schema, names, len(names)),
+        (schema, fingerprint(conn, relation_set), schema, relation_set.relkind, names, len(names)),
     ).fetchone()[0] is True
 
 
@@ -240,8 +257,8 @@ def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] | No
                            relation_set: RelationSet = REPORTING_SET) -> dict[str, float]:
     """Rebuild these tables of ``relation_set`` (default: all) and swap them in, in the caller's transaction.
 
-    Returns the seconds per table. ``reporting`` is built from ``core``; ``ops`` from ``reporting`` and
-    ``private``, so it is built after them.
+    Returns the seconds per table. ``reporting`` is built from ``core``; ``ops``, views over ``reporting`` and
+    ``private``, is created again with it (``seconds["ops"]``) whenever replacing its tables dropped them.
 
     The tables are built and indexed in a build schema, then the old ones are dropped
     and the new ones moved into ``reporting``: readers keep reading the old tables
@@ -270,12 +287,13 @@ def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] | No
             target = sql.Identifier(build_schema, relation.name)
             if relation.prepared:
                 conn.execute(_render(f"{relation.name}.prepare.sql", schema))
-            conn.execute(sql.SQL("CREATE TABLE {} AS ").format(target) + select_sql(relation.name, schema))
+            conn.execute(sql.SQL("CREATE {} {} AS ").format(sql.SQL(relation_set.kind), target)
+                         + select_sql(relation.name, schema))
             for columns in relation.indexes:
                 conn.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
                     _index_name(relation.name, columns), target, sql.SQL(", ").join(map(sql.Identifier, columns))))
-            # Fresh statistics, so the first page queries get good plans.
-            conn.execute(sql.SQL("ANALYZE {}").format(target))
+            if not relation_set.views:  # fresh statistics, so the first page queries get good plans
+                conn.execute(sql.SQL("ANALYZE {}").format(target))
             seconds[relation.name] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -284,14 +302,15 @@ def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] | No
             (schema, [r.name for r in relations]),
         ).fetchall())
         for relation in reversed(relations):
-            # Views until issue 14, tables since; CASCADE drops views a person may have built on them.
+            # Reporting was views until issue 14, tables since; ops was tables until views. CASCADE drops the views
+            # over them: ops's, created again below, and any a person may have built.
             kind = {"v": "VIEW", "r": "TABLE"}.get(kinds.get(relation.name))
             if kind:
                 conn.execute(sql.SQL("DROP {} IF EXISTS {} CASCADE").format(
                     sql.SQL(kind), sql.Identifier(schema, relation.name)))
         for relation in relations:
-            conn.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
-                sql.Identifier(build_schema, relation.name), sql.Identifier(schema)))
+            conn.execute(sql.SQL("ALTER {} {} SET SCHEMA {}").format(
+                sql.SQL(relation_set.kind), sql.Identifier(build_schema, relation.name), sql.Identifier(schema)))
             _grant_default_privileges(conn, schema, sql.Identifier(schema, relation.name))
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(build))  # and the helper tables
         _set_search_path(conn, previous)
@@ -300,6 +319,11 @@ def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] | No
             conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
                 sql.Identifier(schema), sql.Literal(fingerprint(conn, relation_set))))
         seconds["swap"] = time.perf_counter() - started
+        for dependent in RELATION_SETS.values():
+            if dependent.views and dependent.reads_schema(schema) and not is_up_to_date(conn, dependent):
+                started = time.perf_counter()
+                build_reporting_tables(conn, relation_set=dependent)
+                seconds[dependent.schema] = time.perf_counter() - started
     return seconds
 
 
