@@ -231,28 +231,36 @@ _RANGE_PATTERNS = [_range_pattern(date) for date in _DATE_RENDERINGS.values()]
 # spaces, a hundred times faster than the renderings' regular expressions, which give the same groups for it.
 _PLAIN_DATE_TIME = r"^[0-9]{1,2} \pL+ [0-9]{4} [0-9]{1,2}:[0-9]{2}$"
 _PLAIN_GROUPS = ("s_day", "s_month_name", "s_year", "s_hour", "s_minute")
+_DATE_GROUPS = tuple(re.compile(_RANGE_PATTERNS[0]).groupindex)
+_NUMBER_GROUPS = tuple(p + name for p in ("s_", "e_") for name in _NUMBERS)
 
 
 def _extract_dates(text: pd.Series) -> pd.DataFrame:
-    """The regex groups of the first rendering each text matches (NaN everywhere for none)."""
+    """The regex groups of the first rendering each text matches (NaN everywhere for none), numbers as floats."""
     values = pa.array(text.to_numpy(dtype=object), type=pa.string())
     plain = pc.fill_null(pc.match_substring_regex(values, _PLAIN_DATE_TIME), False).to_numpy(zero_copy_only=False)
-    parts = pd.DataFrame(np.nan, index=text.index, columns=re.compile(_RANGE_PATTERNS[0]).groupindex, dtype=object)
+    # Filled column by column, made a frame once: a frame's cells set in place cost a copy of its blocks each time.
+    parts = {group: np.full(len(text), np.nan, dtype=float if group in _NUMBER_GROUPS else object)
+             for group in _DATE_GROUPS}
     if plain.any():
         words = pc.split_pattern(values.filter(pa.array(plain)), " ")
         day, month_name, year, clock = (pc.list_element(words, i) for i in range(4))
         hour, minute = (pc.list_element(pc.split_pattern(clock, ":"), i) for i in range(2))
         for group, cells in zip(_PLAIN_GROUPS, (day, month_name, year, hour, minute)):
-            parts.loc[plain, group] = cells.to_numpy(zero_copy_only=False)
-    todo = pd.Series(~plain, index=text.index) & text.notna()
+            cells = cells.cast(pa.float64()) if group in _NUMBER_GROUPS else cells
+            parts[group][plain] = cells.to_numpy(zero_copy_only=False)
+    todo = ~plain & text.notna().to_numpy()
     for pattern in _RANGE_PATTERNS:   # the renderings in order, on what the previous ones left
         if not todo.any():
             break
         found = text[todo].str.extract(pattern)
-        matched = found.index[found["s_year"].notna()]
-        parts.loc[matched] = found.loc[matched, parts.columns]
-        todo[matched] = False
-    return parts
+        hit = found["s_year"].notna().to_numpy()
+        rows = np.flatnonzero(todo)[hit]
+        for group in _DATE_GROUPS:
+            cells = found[group].to_numpy()[hit]
+            parts[group][rows] = cells.astype(float) if group in _NUMBER_GROUPS else cells
+        todo[rows] = False
+    return pd.DataFrame(parts, index=text.index)
 
 
 def _month_numbers(names: pd.Series) -> pd.DataFrame:
@@ -262,7 +270,7 @@ def _month_numbers(names: pd.Series) -> pd.DataFrame:
 
 def _side(parts: pd.DataFrame, p: str, fallback: pd.DataFrame | None) -> pd.DataFrame:
     """Year, month, day, hour, minute (floats, NaN when absent) and the tag's offset of one side."""
-    numbers = parts[[p + name for name in _NUMBERS]].astype("float64").set_axis(_NUMBERS, axis=1)
+    numbers = parts[[p + name for name in _NUMBERS]].set_axis(_NUMBERS, axis=1)
     month = numbers["month"].fillna(on_distinct(parts[p + "month_name"], _month_numbers, strip=False)["month"])
     hour = numbers["hour"]
     meridiem = parts[p + "meridiem"].str.upper()
