@@ -11,7 +11,8 @@ In one run, on a generated export (seed 4, 104 weeks, 9,600 missions a week, 2 %
   publishing step runs it): its phases, among them the reporting build (per table) and the VACUUM;
 - latency of every relation, ``count(*)`` and a typical page query, median of 3: the relations as
   views built from the same SELECTs in a scratch schema (extras_candidats: its old unbounded view,
-  mission_platform_tests/fixtures/extras_candidats_view.sql) against the tables.
+  mission_platform_tests/fixtures/extras_candidats_view.sql) against the tables; then the same for
+  the ``ops`` views.
 
 The export is generated once into --lake and reused; the warehouse database is reused too
 (``--graph`` runs the graph again). The machine may be shared: ratios are taken within the run.
@@ -275,6 +276,15 @@ def main() -> None:
                   f"{ms[f'{VIEWS}_page']:>11.1f}{ms['reporting_page']:>9.1f}{ratio(page_ratio)}")
     slowest = max(result, key=lambda n: result[n]["reporting_count"])
     print(f"slowest count(*) on a table: {slowest} {result[slowest]['reporting_count']:.0f} ms (target < 150 ms)")
+
+    print("\n== The ops views (a reporting table with private's names joined in), ms (median of 3) ==")
+    print(f"{'relation':<22}{'rows':>10}{'count':>9}{'page':>9}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        pages = page_queries(conn, reporting.OPS)
+        for name in reporting.OPS_RELATIONS:
+            count = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(reporting.OPS, name))
+            (rows,) = conn.execute(count).fetchone()
+            print(f"{name:<22}{rows:>10,}{median_ms(conn, count):>9.1f}{median_ms(conn, pages[name]):>9.1f}")
     print("load average at the end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 

@@ -239,7 +239,8 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
         pending = [e for e in pending_exports(lake) if e != export_id]
         complete = set(complete_exports(lake, ANONYMISED)) if pending else set()   # listed once, when needed
         erased_exports = [e for e in pending if e in complete]
-        earlier_rejected = {e: transform.build_rejected_rows(**read_frames(lake, ANONYMISED, e), export_id=e)
+        earlier_rejected = {e: transform.build_rejected_rows(**read_frames(lake, ANONYMISED, e, arrow_strings=True),
+                                                             export_id=e)
                             for e in erased_exports}
         # Under the public-demo profile the private tables stay empty: a demo shows no real person's details.
         private = None if profile.enabled else transform.build_private_tables(
@@ -298,7 +299,7 @@ def core_tables(context: dg.AssetExecutionContext, lake: LakeResource, warehouse
 def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with step_guard(warehouse):
         export_id = context.partition_key
-        frames = read_frames(lake, ANONYMISED, export_id)
+        frames = read_frames(lake, ANONYMISED, export_id, arrow_strings=True)
         rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"], export_id=export_id)
         with warehouse.connect() as conn:
             ddl.ensure_schema(conn)
