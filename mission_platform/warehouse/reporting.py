@@ -46,6 +46,9 @@ class ReportingRelation:
     after_forecast: bool = False
     # ``<name>.prepare.sql`` builds helper tables in the build schema just before it (dropped with that schema).
     prepared: bool = False
+    # The SELECT of another relation of the schema (``<select_of>.sql``), over the relation it reads first
+    # (its ``{source}``): one column list for the relations that differ only by the rows they show.
+    select_of: str | None = None
 
     def core_tables(self) -> tuple[str, ...]:
         return tuple(r.removeprefix("core.") for r in self.reads if r.startswith("core."))
@@ -142,12 +145,13 @@ _CONTACTS = ("private.extra", "private.hotel")
 OPS_SET = RelationSet(OPS, (
     ReportingRelation("missions_detail", "Every mission with real names and contacts, and whether it is past.",
                       ("reporting.missions_detail", *_CONTACTS)),
+    # The three mission lists: missions_detail's SELECT over their own reporting table (and its indexes).
     ReportingRelation("missions_passees", "Missions started before the export date, with real names and contacts.",
-                      ("missions_detail",)),
+                      ("reporting.missions_passees", *_CONTACTS), select_of="missions_detail"),
     ReportingRelation("missions_a_venir", "Booked missions from the export date on, with real names and contacts.",
-                      ("missions_detail",)),
+                      ("reporting.missions_a_venir", *_CONTACTS), select_of="missions_detail"),
     ReportingRelation("missions_a_affecter", "Upcoming missions with no extra yet, with the hotel's real name "
-                      "and contacts.", ("missions_a_venir",)),
+                      "and contacts.", ("reporting.missions_a_affecter", *_CONTACTS), select_of="missions_detail"),
     ReportingRelation("extras_candidats", "The candidates of each mission to assign, with their phone and e-mail.",
                       ("reporting.extras_candidats", *_CONTACTS)),
     ReportingRelation("recherche_extras", "The extras directory with real names, phones and e-mails.",
@@ -170,6 +174,9 @@ def _check_registry(relation_set: RelationSet) -> None:
     for relation in relation_set.relations:
         if relation_set.views and (relation.indexes or relation.prepared):
             raise ValueError(f"{relation_set.schema}.{relation.name} is a view: no index, no prepared helper")
+        if relation.select_of and relation.select_of not in relation_set.by_name:
+            raise ValueError(f"{relation_set.schema}.{relation.name} takes the SELECT of {relation.select_of}, "
+                             "which the schema does not have")
         unknown = [r for r in relation.relations() if r not in built]
         if unknown:
             raise ValueError(f"{relation_set.schema}.{relation.name} reads {unknown}, not built before it")
@@ -184,14 +191,16 @@ for _set in RELATION_SETS.values():
     _check_registry(_set)
 
 
-def _render(filename: str, schema: str = REPORTING) -> sql.Composed:
+def _render(filename: str, schema: str = REPORTING, source: str | None = None) -> sql.Composed:
     text = SQL_FOLDER.joinpath(schema, filename).read_text(encoding="utf-8")
-    return sql.SQL(text).format(candidats_par_mission=sql.Literal(reporting_settings().candidates_per_mission))
+    return sql.SQL(text).format(candidats_par_mission=sql.Literal(reporting_settings().candidates_per_mission),
+                                source=sql.Identifier(*source.split(".")) if source else sql.SQL(""))
 
 
 def select_sql(name: str, schema: str = REPORTING) -> sql.Composed:
     """The SELECT of ``<schema>.<name>``, its own schema's relations unqualified (resolved through the search path)."""
-    return _render(f"{name}.sql", schema)
+    relation = RELATION_SETS[schema].by_name[name]
+    return _render(f"{relation.select_of or name}.sql", schema, source=relation.reads[0])
 
 
 def _index_name(relation: str, columns: tuple[str, ...]) -> sql.Identifier:

@@ -1,5 +1,7 @@
 -- Every mission for operations: reporting.missions_detail with the hotel's and the extra's real names (same
 -- columns; null for someone missing from private, e.g. under the public-demo profile), then the contacts.
+-- Also the SELECT of ops.missions_passees, missions_a_venir and missions_a_affecter, each over its own
+-- reporting table (the FROM below is the reporting table the relation reads first).
 SELECT r.mission_id,
        r.date_debut,
        r.date_fin,
@@ -27,6 +29,6 @@ SELECT r.mission_id,
        ph.notes AS hotel_notes,
        pe.telephone AS extra_telephone,
        pe.email AS extra_email
-FROM reporting.missions_detail r
+FROM {source} r
 LEFT JOIN private.hotel ph ON ph.hotel_id = r.hotel_id
 LEFT JOIN private.extra pe ON pe.extra_id = r.extra_id
