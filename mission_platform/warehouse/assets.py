@@ -1,4 +1,5 @@
-"""Warehouse assets: the core, private, reporting and ops tables published atomically, rejected rows per export.
+"""Warehouse assets: the core, private and reporting tables and the ops views published atomically; rejected rows
+per export.
 
 The publish writes the core tables and rebuilds the reporting tables in one
 transaction, so one step materialises them all (groups ``warehouse`` and
@@ -141,8 +142,10 @@ def _reporting_spec(relation: reporting.ReportingRelation, group_name: str,
                     schema: str = reporting.REPORTING) -> dg.AssetSpec:
     if reporting.RELATION_SETS[schema].views:
         built = "A view, created again with each publish, in its transaction"
+    elif relation.after_forecast:
+        built = "A table rebuilt after the forecast"
     else:
-        built = f"A table rebuilt {'after the forecast' if relation.after_forecast else 'with each publish, in its transaction'}"
+        built = "A table rebuilt with each publish, in its transaction"
     return dg.AssetSpec(
         [schema, relation.name],
         group_name=group_name,

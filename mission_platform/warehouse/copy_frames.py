@@ -60,7 +60,8 @@ def copy_frame(conn: psycopg.Connection, table: sql.Composable, frame: pd.DataFr
         return cur.rowcount
 
 
-def read_frame(conn: psycopg.Connection, select: str | sql.Composable, params: tuple | dict | None = None) -> pd.DataFrame:
+def read_frame(conn: psycopg.Connection, select: str | sql.Composable,
+               params: tuple | dict | None = None) -> pd.DataFrame:
     """The rows of ``select`` as a frame, through ``COPY (select) TO STDOUT``.
 
     Columns are typed from the result's PostgreSQL types: numbers as int64 or

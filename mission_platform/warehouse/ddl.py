@@ -272,7 +272,7 @@ def ensure_schema(conn: psycopg.Connection) -> None:
             log.info("building the reporting tables (missing, or their SQL changed)")
             reporting.build_reporting_tables(conn)
         if not reporting.is_up_to_date(conn, reporting.OPS_SET):
-            log.info("building the ops tables (missing, or their SQL changed)")
+            log.info("building the ops views (missing, or their SQL changed)")
             reporting.build_reporting_tables(conn, relation_set=reporting.OPS_SET)
 
 
