@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -78,6 +79,9 @@ def test_dagster_dev_serves_the_code_location_on_the_embedded_defaults(clone):
     proc = subprocess.Popen(["dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
                             cwd=clone, env=clean_env(clone), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: [lines.append(line) for line in proc.stdout], daemon=True)
+    reader.start()
     try:
         wait_for_port(port, timeout=180)
         for _ in range(90):  # the code location loads in the background
@@ -90,16 +94,19 @@ def test_dagster_dev_serves_the_code_location_on_the_embedded_defaults(clone):
         resources = {r["name"]: {v["key"]: json.loads(v["value"]) for v in r["configuredValues"]}
                      for r in graphql(port, RESOURCES)["allTopLevelResourceDetailsOrError"]["results"]}
     finally:
+        serving = len(lines)   # what it printed while it served; the stop may race the daemon against the code server
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            output = proc.communicate(timeout=60)[0]
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            output = proc.communicate()[0]
+            proc.wait()
+        reader.join(timeout=10)
     # The command line's defaults: the local lake and the embedded warehouse under ./data.
     assert resources["lake"]["url"] == str(clone / "data" / "lake")
     assert resources["warehouse"]["url"] is None and resources["warehouse"]["embedded_dir"] == str(clone / "data" / "warehouse")
-    assert "Traceback" not in output and "DAGSTER_PG_URL" not in output
+    assert "Traceback" not in "".join(lines[:serving])
+    assert "DAGSTER_PG_URL" not in "".join(lines)
 
 
 @pytest.mark.postgres  # the embedded one
