@@ -228,7 +228,8 @@ _RANGE_PATTERNS = [_range_pattern(date) for date in _DATE_RENDERINGS.values()]
 
 
 # How Notion writes nearly every page's creation time ("11 octobre 2024 02:45"): read by splitting at the
-# spaces, a hundred times faster than the renderings' regular expressions, which give the same groups for it.
+# spaces in Arrow, which gives the groups the renderings' regular expressions would, in a fraction of their time
+# (646,586 distinct creation times: 12.9 s to parse before, 3.4-3.9 s now, benchmarks/bench_reporting.py --graph).
 _PLAIN_DATE_TIME = r"^[0-9]{1,2} \pL+ [0-9]{4} [0-9]{1,2}:[0-9]{2}$"
 _PLAIN_GROUPS = ("s_day", "s_month_name", "s_year", "s_hour", "s_minute")
 _DATE_GROUPS = tuple(re.compile(_RANGE_PATTERNS[0]).groupindex)
