@@ -9,6 +9,7 @@ are one clear line with a non-zero exit code: 2 for bad input or configuration, 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import sys
 import threading
@@ -462,6 +463,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_stopped(code: int) -> None:
+    """End a stopped command once what it started is stopped: the exit handlers run (the embedded server's
+    release among them), then the process ends without the interpreter's shutdown, during which a native
+    thread a library still had at work when the signal came aborted it ("terminate called without an active
+    exception", exit -6 instead of 130)."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     stop_on_signals()
@@ -492,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         code = stop.exit_code if isinstance(stop, Stopped) else 130
         print(f"stopped ({stop.name if isinstance(stop, Stopped) else 'SIGINT'}): what this command started was stopped",
               file=sys.stderr)
-        return code
+        _exit_stopped(code)
 
 
 if __name__ == "__main__":
