@@ -12,8 +12,10 @@ from mission_platform.columns import (
     Column,
     Parse,
     Property,
+    TEXT,
     RegistryError,
     Shared,
+    conform,
 )
 from mission_platform.notion import read_export
 from mission_platform.notion.files import read_table
@@ -206,10 +208,12 @@ def test_every_constraint_of_the_loaded_tables_has_a_guard_in_the_reader(warehou
     with psycopg.connect(warehouse_url) as conn:
         ensure_schema(conn)
         tables = [db.table for db in DATABASES.values()]
+        # NOT NULL is counted from information_schema below; PostgreSQL 18 (the embedded server) also lists
+        # it in pg_constraint, as contype 'n'.
         constraints = {name for (name,) in conn.execute(
             "SELECT k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'core' AND c.relname = ANY(%s)",
-            (tables,))}
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'core' AND c.relname = ANY(%s) "
+            "AND k.contype <> 'n'", (tables,))}
         not_null = {f"{t}.{c} NOT NULL" for t, c in conn.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'core' "
             "AND table_name = ANY(%s) AND is_nullable = 'NO'", (tables,))}
@@ -238,3 +242,16 @@ def test_the_plausible_span_is_a_setting(monkeypatch):
     assert reason == "implausible date: more than 1 years before or 2 after the export, in 2022"
     default = read_export(edited(**_set("missions", 2, "date", "04/03/2022 07:00 (UTC+1) → 15:00")), EXAMPLE_EXPORT_ID)
     assert pd.isna(default.missions.loc[default.missions["row_number"] == 2, "reject_reason"].iloc[0])
+
+
+def test_conform_orders_and_casts_and_leaves_a_conforming_frame_as_it_is():
+    schema = {"id": TEXT, "rooms": "float64"}
+    frame = pd.DataFrame({"extra": ["x", "y"], "rooms": [3, 4], "id": pd.array(["H-1", None], dtype=object)})
+    out = conform(frame, schema, keep_extra=True)
+    assert list(out.columns) == ["id", "rooms", "extra"]
+    assert out["id"].dtype == pd.StringDtype("pyarrow") and out["rooms"].dtype == "float64"
+    assert out["id"].isna().tolist() == [False, True] and out["rooms"].tolist() == [3.0, 4.0]
+    assert list(conform(frame, schema).columns) == ["id", "rooms"]
+    assert conform(out, schema, keep_extra=True) is out   # nothing to reorder or cast: no copy of a million rows
+    with pytest.raises(KeyError, match="rooms"):
+        conform(frame.drop(columns="rooms"), schema)
