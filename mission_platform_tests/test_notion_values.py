@@ -249,9 +249,12 @@ def test_on_distinct_maps_each_value_back_to_its_rows():
     assert plain(out["upper"]) == ["B", None, "A", "B", "A", None]
 
 
-def test_strings_share_one_object_per_distinct_value():
-    values = pd.Series(["Hôtel des Arts"] * 3 + [None], dtype="string[pyarrow]")
+def test_strings_are_arrow_text_stripped_as_python_strips_with_blanks_as_null():
+    written = [" Hôtel des Arts ", "Hôtel des Arts", "   ", None, "", "\u3000Nice\xa0", "\x1cLyon", "Le  Mans", "Tours\t\n"]
+    values = pd.Series(written, dtype="string[pyarrow]", index=range(7, 7 + len(written)))
     out = strings(values)
-    assert str(out.dtype) == "string"
-    assert out.iloc[0] is out.iloc[2]
-    assert out.isna().tolist() == [False, False, False, True]
+    assert out.dtype == pd.StringDtype("pyarrow")   # no Python object per cell
+    assert out.index.tolist() == values.index.tolist()
+    assert plain(out) == [(v.strip() or None) if v is not None else None for v in written]
+    assert plain(out) == ["Hôtel des Arts", "Hôtel des Arts", None, None, None, "Nice", "Lyon", "Le  Mans", "Tours"]
+    assert plain(strings(values, strip=False)) == written

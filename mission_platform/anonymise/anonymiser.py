@@ -18,14 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-import pyarrow as pa
 
 from mission_platform.anonymise.demo import apply_demo_profile
 from mission_platform.anonymise.originals import FREE_TEXT_COLUMNS, PersonalIndex
 from mission_platform.anonymise.pseudonyms import KIND_COLUMNS, assign_pseudonyms
 from mission_platform.anonymise.scrub import replacement_for, scrub_column
 from mission_platform.anonymise.text import StringColumns, canonical, decode
-from mission_platform.columns import ANONYMISED, DATABASES, PARSED, SOURCES, Shared, conform
+from mission_platform.columns import ANONYMISED, DATABASES, PARSED, SOURCES, TEXT, Shared, conform, text_series
 from mission_platform.settings import DemoProfile
 
 
@@ -57,10 +56,6 @@ class AnonymisedExport:
 
 
 KIND_OF = {where: kind for kind, where in KIND_COLUMNS.items()}
-
-
-def _series(values: pa.Array, index: pd.Index) -> pd.Series:
-    return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
 
 
 def _raw(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -105,13 +100,13 @@ def anonymise_export(
         set_aside = frame["reject_reason"].notna().to_numpy()
         new: dict[str, pd.Series] = {}
         for column, dtype in ANONYMISED[source].items():
-            if dtype != "string":
+            if dtype != TEXT:
                 continue
             values, codes = columns[source].encoded(column)
             if (source, column) in KIND_OF:
-                new[column] = _series(decode(pseudonyms.apply(values, KIND_OF[(source, column)]), codes), frame.index)
+                new[column] = text_series(decode(pseudonyms.apply(values, KIND_OF[(source, column)]), codes), frame.index)
             elif DATABASES[source][column].shared is Shared.NULL:
-                new[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
+                new[column] = pd.Series(pd.NA, index=frame.index, dtype=TEXT)
             else:
                 scrubbed_values, changed = scrub_column(
                     values, codes,
@@ -123,7 +118,7 @@ def anonymise_export(
                 scrubbed[(source, column)] = int(changed.sum())
                 if changed.any():  # patch the few changed cells; the column is otherwise shared, not rebuilt
                     patched = frame[column].copy()
-                    patched[changed] = _series(decode(scrubbed_values, codes[changed]), patched.index[changed])
+                    patched[changed] = text_series(decode(scrubbed_values, codes[changed]), patched.index[changed])
                     new[column] = patched
         assembled = pd.DataFrame({c: new[c] if c in new else frame[c] for c in ANONYMISED[source]}, copy=False)
         out[source] = conform(assembled, ANONYMISED[source])

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from mission_platform.columns import DATABASES, Property
+from mission_platform.columns import DATABASES, TEXT, Property
 
 SOURCE_TITLES = {source: database.title for source, database in DATABASES.items()}
 
@@ -219,7 +219,6 @@ def _header(data: bytes, encoding: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter), [])
 
 
-ARROW_STRING = pd.StringDtype("pyarrow")
 _BLANK = re.compile(rb"(?:\xef\xbb\xbf)?\s*")
 
 
@@ -227,7 +226,7 @@ def _read_cells(data: bytes, encoding: str, delimiter: str, width: int, *, expor
     """The records after the header line, every cell a string (empty -> NA), columns numbered."""
     names = [str(i) for i in range(width)]
     if _BLANK.fullmatch(data, len(_first_line(data))):   # a header and no record
-        return pd.DataFrame({name: pd.Series(dtype=ARROW_STRING) for name in names}, index=pd.RangeIndex(1, 1))
+        return pd.DataFrame({name: pd.Series(dtype=TEXT) for name in names}, index=pd.RangeIndex(1, 1))
     invalid = []
 
     def on_invalid(row):   # keep the shape of the first bad record, never its content (personal data)
@@ -258,7 +257,7 @@ def _read_cells(data: bytes, encoding: str, delimiter: str, width: int, *, expor
             raise export_error(export_id, file, f"a record at or after line {_first_long_line(data)} is longer than "
                                f"{MAX_LINE_BYTES:,} bytes (the limit of one record)") from None
         raise export_error(export_id, file, f"malformed CSV ({str(exc).split(':', 1)[0]})") from None
-    frame = table.to_pandas(types_mapper={pa.string(): ARROW_STRING}.get)
+    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
     frame.index = pd.RangeIndex(1, len(frame) + 1)   # row_number: 1-based, header not counted
     return frame
 
@@ -336,7 +335,7 @@ def read_table(data: bytes, properties: Iterable[Property], *, export_id: str, f
         _read_cells(data, encoding, delimiter, len(headers), export_id=export_id, file=file), headers)
     known = cells[[str(i) for i in positions]].set_axis(list(positions.values()), axis=1)
     for key in absent:
-        known[key] = pd.Series(pd.NA, index=known.index, dtype=ARROW_STRING)
+        known[key] = pd.Series(pd.NA, index=known.index, dtype=TEXT)
     others = [i for i in range(len(headers)) if i not in positions]
     unknown = cells[[str(i) for i in others]].set_axis(_distinct_names([headers[i] for i in others]), axis=1)
     return Table(known=known, unknown=unknown, too_long=too_long, nul_removed=nul_removed)

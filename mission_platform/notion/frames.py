@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mission_platform.columns import EXTRAS, HOTELS, MISSIONS, Database, Parse, conform
+from mission_platform.columns import EXTRAS, HOTELS, MISSIONS, TEXT, Database, Parse, conform
 from mission_platform.lake_layout import export_date
 from mission_platform.settings import DEFAULT_DATE_SPAN
-from mission_platform.notion.files import ARROW_STRING, Table, export_error
+from mission_platform.notion.files import Table, export_error
 from mission_platform.notion.values import (
     on_distinct,
     parse_integers,
@@ -58,7 +58,7 @@ def first_reason(index: pd.Index, rules: list[Rule]) -> pd.Series:
     # A reason Series need only cover its mask's rows.
     reasons = [reason.reindex(index).to_numpy(dtype=object) if isinstance(reason, pd.Series) else reason
                for _, reason in rules]
-    return pd.Series(np.select(masks, reasons, default=None), index=index, dtype="string")
+    return pd.Series(np.select(masks, reasons, default=None), index=index, dtype=TEXT)
 
 
 def quoting_rule(mask: pd.Series, kind: str, text: pd.Series) -> Rule:
@@ -101,14 +101,14 @@ def _finish(table: Table, columns: dict[str, pd.Series], reasons: pd.Series, dat
         raise export_error(export_id, file, f"unexpected columns {clash} clash with the parsed frame's own columns")
     columns = {
         "row_number": pd.Series(table.known.index, index=table.known.index), **columns, "reject_reason": reasons,
-        # Unknown columns are kept as written.
-        **{header: strings(values, strip=False) for header, values in table.unknown.items()},
     }
-    # Cells taken as they are from the file (Arrow strings) become stripped Python strings; the
-    # frame is built once, on a fresh index, in the schema's dtypes, so that conform copies it once.
+    # Cells taken as they are from the file are stripped; the frame is built once, on a fresh
+    # index, in the schema's order and dtypes, so that conform has nothing left to copy.
     frame = pd.DataFrame({
-        name: (strings(values) if values.dtype == ARROW_STRING else values.astype(schema.get(name, values.dtype))).array
-        for name, values in columns.items()
+        **{name: (strings(columns[name]) if columns[name].dtype == TEXT else columns[name].astype(dtype)).array
+           for name, dtype in schema.items()},
+        # Unknown columns are kept as written.
+        **{header: values.array for header, values in table.unknown.items()},
     })
     return conform(frame, schema, keep_extra=True)
 

@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mission_platform.columns import TEXT
+
 PARIS = "Europe/Paris"
 
 _MONTHS = {
@@ -31,12 +33,10 @@ _MONTHS = {
 }
 
 
-def on_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.DataFrame], *, strip: bool = True) -> pd.DataFrame:
-    """``parse(values)``, computed once per distinct value (NA included) and mapped back by position.
+def _distinct(values: pd.Series, *, strip: bool) -> tuple[np.ndarray, pd.Series]:
+    """Each cell's code and the distinct values (Python strings and None), stripped unless told not to.
 
-    With ``strip``, ``parse`` sees the values without stray leading or trailing
-    spaces, a value of spaces as None: stripping distinct values costs nothing,
-    stripping a million cells would copy them.
+    Stripping distinct values costs nothing, stripping a million cells would copy them.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     # Python strings and None: the parsers' regular expressions are Python's, not Arrow's RE2.
@@ -44,16 +44,43 @@ def on_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.DataFrame], *
     if strip:
         uniques = uniques.str.strip()
         uniques = uniques.mask(uniques == "")
-    parsed = parse(uniques.where(uniques.notna(), None))
-    out = parsed.take(codes)
+    return codes, uniques.where(uniques.notna(), None)
+
+
+def on_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.DataFrame], *, strip: bool = True) -> pd.DataFrame:
+    """``parse(values)``, computed once per distinct value (NA included) and mapped back by position.
+
+    With ``strip``, ``parse`` sees the values without stray leading or trailing
+    spaces, a value of spaces as None.
+    """
+    codes, uniques = _distinct(values, strip=strip)
+    parsed = parse(uniques)
+    # Text results are spread over the rows as Arrow strings, not as a Python object per row.
+    text = {c: TEXT for c in parsed.columns
+            if parsed[c].dtype == object and pd.api.types.infer_dtype(parsed[c], skipna=True) == "string"}
+    out = parsed.astype(text).take(codes)
     out.index = values.index
     return out
 
 
+# What Python's str.strip() strips (str.isspace(); U+3000 is the highest), as an RE2 class: Arrow finds
+# the few cells to strip, and a column of a million distinct ids is not made into Python strings.
+_SPACE = "[" + "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "]"   # none is special in a class
+_TO_STRIP = f"^$|^{_SPACE}|{_SPACE}$"   # blank, or spaces at an edge
+
+
 def strings(values: pd.Series, *, strip: bool = True) -> pd.Series:
-    """``values`` as pandas strings (stripped unless told not to), one Python object per distinct
-    value: a million cells of a few hundred titles then cost a few hundred strings, not a million."""
-    return on_distinct(values, lambda uniques: uniques.to_frame("value"), strip=strip)["value"].astype("string")
+    """``values`` as Arrow-backed text: stripped as Python strips, blank as NA (unless told not to strip)."""
+    text = values.astype(TEXT)
+    if not strip:
+        return text
+    fix = text.str.contains(_TO_STRIP, regex=True).fillna(False).to_numpy(dtype=bool)
+    if not fix.any():
+        return text
+    codes, uniques = _distinct(text[fix], strip=True)
+    stripped = text.copy()
+    stripped[fix] = pc.take(pa.array(uniques, type=pa.string()), pa.array(codes))
+    return stripped
 
 
 def fold_series(text: pd.Series) -> pd.Series:
