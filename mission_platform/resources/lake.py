@@ -27,6 +27,7 @@ T = TypeVar("T")
 
 
 PARQUET_ROW_GROUP_ROWS = 200_000
+_FOOTER_GUESS = 64 * 1024   # bytes: the footer of a frame of a few dozen columns is a few KiB
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -265,11 +266,50 @@ class LakeResource(dg.ConfigurableResource):
         table = pq.read_table(io.BytesIO(self.read_bytes(key)))
         return table.to_pandas(types_mapper={pa.string(): arrow, pa.large_string(): arrow}.get)
 
+    def read_tail(self, key: str, size: int) -> bytes:
+        """The last ``size`` bytes of the object at ``key`` (all of it when it is shorter): one ranged read."""
+        if self.is_s3:
+            from botocore.exceptions import ClientError
+
+            bucket, _ = self._bucket_prefix()
+
+            def get() -> bytes:
+                try:
+                    return self._s3().get_object(Bucket=bucket, Key=self._s3_key(key),
+                                                 Range=f"bytes=-{size}")["Body"].read()
+                except ClientError as exc:
+                    if _missing(exc):
+                        raise LakeError(f"the lake: {self.location(key)} does not exist") from None
+                    raise
+
+            return self._call_s3(get, "reading", key)
+        path = self._local_root() / key
+        if not path.is_file():
+            raise LakeError(f"the lake: {path} does not exist")
+
+        def tail() -> bytes:
+            with path.open("rb") as handle:
+                handle.seek(max(0, handle.seek(0, io.SEEK_END) - size))
+                return handle.read()
+
+        return self._local(tail, "reading", path)
+
     def read_parquet_row_count(self, key: str) -> int:
-        """Rows in a Parquet object, from its footer (the data is not decoded)."""
+        """Rows in a Parquet object, from its footer alone: the data is neither downloaded nor decoded.
+
+        A Parquet file ends with its metadata, the metadata's length (4 bytes) and ``PAR1``;
+        one ranged read of the last 64 KiB holds a footer that small, a second one a larger footer.
+        """
         import pyarrow.parquet as pq
 
-        return pq.read_metadata(io.BytesIO(self.read_bytes(key))).num_rows
+        tail = self.read_tail(key, _FOOTER_GUESS)
+        if len(tail) < 12 or tail[-4:] != b"PAR1":
+            raise LakeError(f"the lake: {self.location(key)} is not a Parquet file (no footer)")
+        footer = int.from_bytes(tail[-8:-4], "little") + 8
+        if footer > len(tail):
+            tail = self.read_tail(key, footer)
+        # The footer alone, behind the leading magic bytes, reads as a Parquet file without row groups' data.
+        return pq.read_metadata(io.BytesIO(b"PAR1" + tail[-footer:])).num_rows
 
     def write_parquet(self, key: str, frame: pd.DataFrame) -> None:
         self.write_bytes(key, parquet_bytes(frame))
