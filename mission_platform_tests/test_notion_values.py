@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -258,3 +259,32 @@ def test_strings_are_arrow_text_stripped_as_python_strips_with_blanks_as_null():
     assert plain(out) == [(v.strip() or None) if v is not None else None for v in written]
     assert plain(out) == ["Hôtel des Arts", "Hôtel des Arts", None, None, None, "Nice", "Lyon", "Le  Mans", "Tours"]
     assert plain(strings(values, strip=False)) == written
+
+
+def test_timestamps_from_components_equal_pandas_assembly_and_stay_in_bounds():
+    rng = np.random.default_rng(7)
+    n = 50_000
+
+    def component(low: int, high: int) -> np.ndarray:
+        values = rng.integers(low, high, n).astype(float)
+        values[rng.random(n) < 0.05] = np.nan
+        return values
+
+    side = pd.DataFrame({"year": component(1600, 2400), "month": component(0, 14), "day": component(0, 33),
+                         "hour": component(-1, 26), "minute": component(-1, 62), "has_time": rng.random(n) < 0.8},
+                        index=np.arange(n) * 3)
+    hour, minute = side["hour"].where(side["has_time"], 0), side["minute"].where(side["has_time"], 0)
+    valid = hour.between(0, 23) & minute.between(0, 59)
+    assembled = pd.to_datetime(side[["year", "month", "day"]].assign(hour=hour.where(valid, 0),
+                                                                   minute=minute.where(valid, 0)),
+                               errors="coerce").where(valid)
+    pd.testing.assert_series_equal(values._timestamps(side), assembled)
+
+    edges = pd.DataFrame({"year": [1677, 1677, 2262, 2262, 2024, 2023, 199], "month": [9, 9, 4, 4, 2, 2, 1],
+                          "day": [21, 21, 11, 11, 29, 29, 1], "hour": [0, 0, 23, 23, 12, 12, 0],
+                          "minute": [0, 13, 47, 48, 0, 0, 0], "has_time": [True] * 7})
+    assert values._timestamps(edges).tolist()[:6] == [
+        pd.NaT, pd.Timestamp("1677-09-21 00:13"), pd.Timestamp("2262-04-11 23:47"), pd.NaT,
+        pd.Timestamp("2024-02-29 12:00"), pd.NaT]
+    # A year written 0199 is no date (pandas' assembly read it as 1990-10-01).
+    assert pd.isna(values._timestamps(edges).iloc[6])
