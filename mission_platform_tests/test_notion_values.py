@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from mission_platform.notion import values
@@ -259,6 +260,11 @@ def test_strings_are_arrow_text_stripped_as_python_strips_with_blanks_as_null():
     assert plain(out) == [(v.strip() or None) if v is not None else None for v in written]
     assert plain(out) == ["Hôtel des Arts", "Hôtel des Arts", None, None, None, "Nice", "Lyon", "Le  Mans", "Tours"]
     assert plain(strings(values, strip=False)) == written
+    # As the CSV reader gives them: several Arrow chunks, and a slice starting inside one (its own offsets).
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(
+        [pa.array(written[:4], type=pa.large_string()), pa.array(written[4:], type=pa.large_string())])))
+    assert plain(strings(chunked)) == plain(out)
+    assert plain(strings(chunked.iloc[3:8])) == plain(out)[3:8]
 
 
 def test_timestamps_from_components_equal_pandas_assembly_and_stay_in_bounds():

@@ -63,10 +63,28 @@ def on_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.DataFrame], *
     return out
 
 
-# What Python's str.strip() strips (str.isspace(); U+3000 is the highest), as an RE2 class: Arrow finds
-# the few cells to strip, and a column of a million distinct ids is not made into Python strings.
-_SPACE = "[" + "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "]"   # none is special in a class
-_TO_STRIP = f"^$|^{_SPACE}|{_SPACE}$"   # blank, or spaces at an edge
+# The UTF-8 bytes that begin and end the characters Python's str.strip() strips (str.isspace(); U+3000 is
+# the highest): a cell whose first or last byte is one of them may need stripping, any other cannot.
+_SPACES = [c.encode() for c in map(chr, range(0x3001)) if c.isspace()]
+_FIRST_BYTES, _LAST_BYTES = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+_FIRST_BYTES[[space[0] for space in _SPACES]] = True
+_LAST_BYTES[[space[-1] for space in _SPACES]] = True
+
+
+def _may_strip(text: pd.Series) -> np.ndarray:
+    """Rows whose text is blank or starts or ends with a space byte: a few cells among a million, found
+    from the Arrow buffers (first and last byte of each cell) without making a Python string of any."""
+    arrow = pa.array(text.array)
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    found = [np.zeros(0, dtype=bool)]
+    for chunk in (c.cast(pa.large_string()) for c in chunks):
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, dtype=np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        empty = starts == ends
+        found.append(empty | _FIRST_BYTES[data[np.where(empty, 0, starts)]] | _LAST_BYTES[data[np.where(empty, 0, ends - 1)]])
+    return np.concatenate(found) & text.notna().to_numpy()
 
 
 def strings(values: pd.Series, *, strip: bool = True) -> pd.Series:
@@ -74,7 +92,7 @@ def strings(values: pd.Series, *, strip: bool = True) -> pd.Series:
     text = values.astype(TEXT)
     if not strip:
         return text
-    fix = text.str.contains(_TO_STRIP, regex=True).fillna(False).to_numpy(dtype=bool)
+    fix = _may_strip(text)
     if not fix.any():
         return text
     codes, uniques = _distinct(text[fix], strip=True)
