@@ -50,13 +50,18 @@ def check_settings(*resources) -> None:
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
 
 
+_frozen = False   # gc.get_freeze_count() would walk the 270,000 frozen objects to tell
+
+
 def release_memory() -> None:
     """Return freed memory to the system: Arrow's pool keeps its freed pages, glibc's heap its freed top."""
+    global _frozen
     gc.collect()
-    if not gc.get_freeze_count():
+    if not _frozen:
         # What outlives the process's first collection (modules, definitions, the instance: 270,000 objects)
         # lives as long as the process: frozen, later collections skip it (0.13 s each, at every step, before).
         gc.freeze()
+        _frozen = True
     pa.default_memory_pool().release_unused()
     if hasattr(_LIBC, "malloc_trim"):   # glibc only
         _LIBC.malloc_trim(0)

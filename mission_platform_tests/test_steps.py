@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
+from mission_platform import steps
 from mission_platform.steps import release_memory
 
 
@@ -15,8 +16,9 @@ class Node:
         self.itself = self
 
 
-def test_release_memory_frees_cycles_and_freezes_what_lived_before_once():
+def test_release_memory_frees_cycles_and_freezes_what_lived_before_once(monkeypatch):
     gc.unfreeze()   # as in a fresh process
+    monkeypatch.setattr(steps, "_frozen", False)
     try:
         before = Node()
         freed_before = weakref.ref(before)
