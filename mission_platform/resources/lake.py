@@ -182,14 +182,22 @@ class LakeResource(dg.ConfigurableResource):
         return (self._local_root() / key).is_file()
 
     def read_bytes(self, key: str) -> bytes:
+        return self._read(key)
+
+    def read_tail(self, key: str, size: int) -> bytes:
+        """The last ``size`` bytes of the object at ``key`` (all of it when it is shorter): one ranged read."""
+        return self._read(key, tail=size)
+
+    def _read(self, key: str, tail: int | None = None) -> bytes:
         if self.is_s3:
             from botocore.exceptions import ClientError
 
             bucket, _ = self._bucket_prefix()
+            ranged = {} if tail is None else {"Range": f"bytes=-{tail}"}
 
             def get() -> bytes:
                 try:
-                    return self._s3().get_object(Bucket=bucket, Key=self._s3_key(key))["Body"].read()
+                    return self._s3().get_object(Bucket=bucket, Key=self._s3_key(key), **ranged)["Body"].read()
                 except ClientError as exc:
                     if _missing(exc):
                         raise LakeError(f"the lake: {self.location(key)} does not exist") from None
@@ -199,7 +207,14 @@ class LakeResource(dg.ConfigurableResource):
         path = self._local_root() / key
         if not path.is_file():
             raise LakeError(f"the lake: {path} does not exist")
-        return self._local(path.read_bytes, "reading", path)
+
+        def read() -> bytes:
+            with path.open("rb") as handle:
+                if tail is not None:
+                    handle.seek(max(0, handle.seek(0, io.SEEK_END) - tail))
+                return handle.read()
+
+        return self._local(read, "reading", path)
 
     def write_bytes(self, key: str, data: bytes) -> None:
         """Write ``data`` at ``key``; readers see the old or the new object, never a part."""
@@ -265,34 +280,6 @@ class LakeResource(dg.ConfigurableResource):
         arrow = pd.StringDtype("pyarrow")
         table = pq.read_table(io.BytesIO(self.read_bytes(key)))
         return table.to_pandas(types_mapper={pa.string(): arrow, pa.large_string(): arrow}.get)
-
-    def read_tail(self, key: str, size: int) -> bytes:
-        """The last ``size`` bytes of the object at ``key`` (all of it when it is shorter): one ranged read."""
-        if self.is_s3:
-            from botocore.exceptions import ClientError
-
-            bucket, _ = self._bucket_prefix()
-
-            def get() -> bytes:
-                try:
-                    return self._s3().get_object(Bucket=bucket, Key=self._s3_key(key),
-                                                 Range=f"bytes=-{size}")["Body"].read()
-                except ClientError as exc:
-                    if _missing(exc):
-                        raise LakeError(f"the lake: {self.location(key)} does not exist") from None
-                    raise
-
-            return self._call_s3(get, "reading", key)
-        path = self._local_root() / key
-        if not path.is_file():
-            raise LakeError(f"the lake: {path} does not exist")
-
-        def tail() -> bytes:
-            with path.open("rb") as handle:
-                handle.seek(max(0, handle.seek(0, io.SEEK_END) - size))
-                return handle.read()
-
-        return self._local(tail, "reading", path)
 
     def read_parquet_row_count(self, key: str) -> int:
         """Rows in a Parquet object, from its footer alone: the data is neither downloaded nor decoded.
