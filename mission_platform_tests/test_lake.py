@@ -55,5 +55,9 @@ def test_a_row_count_of_an_object_that_is_not_parquet_or_not_there_is_one_clear_
     lake.write_bytes("anonymised/x/missions.parquet", b"mission_id;date\nMIS-1;2024-01-01\n")
     with pytest.raises(LakeError, match=r"anonymised/x/missions\.parquet is not a Parquet file"):
         lake.read_parquet_row_count("anonymised/x/missions.parquet")
+    whole = lake_module.parquet_bytes(frame(10))
+    lake.write_bytes("anonymised/x/missions.parquet", whole[len(whole) // 2:])   # a cut object: its head lost
+    with pytest.raises(LakeError, match=r"anonymised/x/missions\.parquet is not a whole Parquet file"):
+        lake.read_parquet_row_count("anonymised/x/missions.parquet")
     with pytest.raises(LakeError, match=r"anonymised/y/missions\.parquet does not exist"):
         lake.read_parquet_row_count("anonymised/y/missions.parquet")

@@ -295,6 +295,9 @@ class LakeResource(dg.ConfigurableResource):
         footer = int.from_bytes(tail[-8:-4], "little") + 8
         if footer > len(tail):
             tail = self.read_tail(key, footer)
+            if footer > len(tail):
+                raise LakeError(f"the lake: {self.location(key)} is not a whole Parquet file (its footer claims "
+                                f"{footer:,} bytes of {len(tail):,})")
         # The footer alone, behind the leading magic bytes, reads as a Parquet file without row groups' data.
         return pq.read_metadata(io.BytesIO(b"PAR1" + tail[-footer:])).num_rows
 
