@@ -23,7 +23,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from mission_platform.warehouse.reporting import AFTER_FORECAST, REPORTING_RELATIONS, build_reporting_tables
+from mission_platform.warehouse.reporting import AFTER_FORECAST, BY_NAME, REPORTING_RELATIONS, build_reporting_tables
 from mission_platform.warehouse.ddl import ensure_schema
 
 EXPORT_ID = "2024-04-08"
@@ -162,6 +162,21 @@ def test_every_relation_exists_and_answers(conn):
     for name in REPORTING_RELATIONS:
         assert name == name.lower() and name.isascii() and " " not in name
         query(conn, sql.SQL("SELECT * FROM {}").format(sql.Identifier("reporting", name)))
+
+
+def test_the_build_gathers_statistics_for_the_named_columns_only(conn):
+    def analysed(name):
+        return {r["attname"] for r in query(conn, "SELECT attname FROM pg_stats WHERE schemaname = 'reporting'"
+                                                  " AND tablename = %s", (name,))}
+
+    columns = {r["column_name"] for r in query(conn, "SELECT column_name FROM information_schema.columns"
+                                                     " WHERE table_schema = 'reporting'"
+                                                     " AND table_name = 'missions_detail'")}
+    named = [r for r in BY_NAME.values() if r.statistics]
+    assert {r.name for r in named} == {"missions_detail", "missions_passees"}
+    for relation in named:
+        assert analysed(relation.name) == set(relation.statistics) < columns
+    assert analysed("classement_extras") >= {"extra_id", "nb_missions"}  # no list named: every column
 
 
 def test_an_empty_warehouse_answers_with_no_rows(warehouse_url):
