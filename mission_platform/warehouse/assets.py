@@ -16,6 +16,7 @@ must never roll the warehouse back.
 
 import dagster as dg
 import pandas as pd
+from psycopg import sql
 
 from mission_platform.anonymise.resources import AnonymisationResource
 from mission_platform.asset_keys import ANONYMISED_ASSETS, NOTION_ASSETS
@@ -163,8 +164,13 @@ def _reporting_results(warehouse: WarehouseResource, names: tuple[str, ...], sch
         "SELECT table_name, column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = %s ORDER BY table_name, ordinal_position", (schema,)
     )
+    # Every count in one query: a connection per relation cost more than the counts.
+    counts = warehouse.query_frame(sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {} AS relation, count(*) AS n FROM {}").format(sql.Literal(relation),
+                                                                       sql.Identifier(schema, relation))
+        for relation in names)).set_index("relation")["n"]
     for relation in names:
-        (count,) = warehouse.query_frame(f"SELECT count(*) AS n FROM {schema}.{relation}")["n"]
+        count = counts[relation]
         own = columns[columns["table_name"] == relation]
         yield dg.MaterializeResult(
             asset_key=[schema, relation],

@@ -79,10 +79,11 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             conn.close()
 
-    def query_frame(self, sql: str, params: tuple | dict | None = None) -> pd.DataFrame:
+    def query_frame(self, select: str | psycopg.sql.Composable,  # noqa: F821
+                    params: tuple | dict | None = None) -> pd.DataFrame:
         """The rows of a SELECT, typed from its result columns (see :func:`copy_frames.read_frame`)."""
         with self.connect() as conn:
-            return copy_frames.read_frame(conn, sql, params)
+            return copy_frames.read_frame(conn, select, params)
 
     # -- what other stages read and write (they meet the warehouse here, not in its modules) ----------
 
