@@ -8,11 +8,7 @@ import dagster as dg
 
 from mission_platform.anonymise.assets import anonymised_export
 from mission_platform.anonymise.resources import anonymisation_resource_from_env
-from mission_platform.forecast.assets import (
-    forecast_backtest,
-    mission_forecast,
-    weekly_missions,
-)
+from mission_platform.forecast.assets import forecast
 from mission_platform.layers import with_layer_settings
 from mission_platform.lake_io import LakeParquetIOManager
 from mission_platform.lake_layout import PARSED
@@ -53,9 +49,7 @@ defs = dg.Definitions(
         anonymised_export,
         core_tables,
         rejected_rows,
-        weekly_missions,
-        mission_forecast,
-        forecast_backtest,
+        forecast,
         reporting_relations,
     ]),
     jobs=[mission_platform_job],

@@ -218,9 +218,13 @@ def run_pipeline(export_id: str, *, lake_url: str, warehouse_url: str, instance=
     }
     assets = [a for a in defs.assets]  # type: ignore[union-attr]
     checks = list(defs.asset_checks or [])
+    graph = defs.resolve_asset_graph()
+    # A selection of unpartitioned assets only (the forecast, say) runs without a partition.
+    keys = selection.resolve(graph) if isinstance(selection, dg.AssetSelection) else selection
+    partitioned = keys is None or any(graph.get(key).partitions_def is not None for key in keys)
     return dg.materialize(
         [*assets, *checks],
-        partition_key=export_id,
+        partition_key=export_id if partitioned else None,
         instance=instance,
         resources=resources,
         selection=selection,

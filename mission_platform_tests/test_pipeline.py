@@ -90,8 +90,18 @@ def test_a_generated_export_is_forecast(pipeline_env):
         picture = base64.b64decode(encoded)
         assert picture.startswith(b"\x89PNG") and len(picture) > 10_000, asset
         (CHARTS / f"{asset}.png").write_bytes(picture)
-    schema = result.asset_materializations_for_node("mission_forecast")[0].metadata["dagster/column_schema"].value
+    (forecast,) = [m for m in result.asset_materializations_for_node("forecast")
+                   if m.asset_key == dg.AssetKey("mission_forecast")]
+    schema = forecast.metadata["dagster/column_schema"].value
     assert {c.name: c.type for c in schema.columns}["p10"] == "double precision"
+
+    # The three are one step that reads the published missions once; each can still be materialised alone.
+    for asset in ("mission_forecast", "forecast_backtest"):
+        alone = run_pipeline(export_id, **pipeline_env, selection=[dg.AssetKey(asset)])
+        assert alone.success
+        assert [m.asset_key for m in alone.get_asset_materialization_events()] == [dg.AssetKey(asset)]
+        checks = {(e.asset_key.to_user_string(), e.check_name, e.passed) for e in alone.get_asset_check_evaluations()}
+        assert checks == ({("mission_forecast", "forecast_sane", True)} if asset == "mission_forecast" else set())
 
 
 def test_an_older_export_never_rolls_the_warehouse_back(pipeline_env):
@@ -246,7 +256,8 @@ def test_an_older_export_without_creation_dates_is_forecast_by_plain_npts_with_a
     url = pipeline_env["warehouse_url"]
     assert rows(url, "SELECT count(*) FROM core.missions WHERE date_creation IS NOT NULL") == [(0,)]
     assert {m for (m,) in rows(url, "SELECT DISTINCT model FROM core.mission_forecast")} == {"npts"}
-    (materialisation,) = result.asset_materializations_for_node("mission_forecast")
+    (materialisation,) = [m for m in result.asset_materializations_for_node("forecast")
+                          if m.asset_key == dg.AssetKey("mission_forecast")]
     assert "carry no date_creation" in " ".join(materialisation.metadata["warnings"].value)
     booked = rows(url, "SELECT p10, already_booked FROM reporting.predictions WHERE model IS NOT NULL")
     assert len(booked) == 4 and all(p10 >= already for p10, already in booked)   # never below what is booked

@@ -1,7 +1,8 @@
 """Forecast assets: the weekly series, the 4-week NPTS forecast and the model league table.
 
-All three read the published warehouse and write back to it; they are
-unpartitioned because the whole series is cheap to recompute after each publish.
+All three read the published warehouse and write back to it, in one step that
+reads the published missions once; they are unpartitioned because the whole
+series is cheap to recompute after each publish.
 """
 
 
@@ -62,129 +63,154 @@ def _read_history(warehouse: WarehouseResource) -> pd.Series:
     return table.set_index(pd.to_datetime(table["week_start"]))["missions"].astype(float)
 
 
-@dg.asset(
-    group_name="forecast",
-    kinds={"pandas", "postgres"},
-    deps=["missions"],
-    pool="warehouse",
-    description="core.weekly_missions: non-cancelled missions per ISO week (Monday start), completed weeks only, "
-    "plus what is already booked for the next 4 weeks.",
-    metadata={"dagster/table_name": "core.weekly_missions"},
-)
-def weekly_missions(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with step_guard(warehouse):
-        export_id, export_date = _published(warehouse)
-        series = weekly_series(_published_missions(warehouse), export_date, horizon=HORIZON)
-        warehouse.replace_table("weekly_missions", series.table.assign(export_id=export_id))
-        history = series.history
-        booked = series.booked.rename_axis("week_start").reset_index()
+WEEKLY_MISSIONS = dg.AssetKey("weekly_missions")
+MISSION_FORECAST = dg.AssetKey("mission_forecast")
+FORECAST_BACKTEST = dg.AssetKey("forecast_backtest")
+
+
+def _weekly_missions(context: dg.AssetExecutionContext, warehouse: WarehouseResource, export_id: str,
+                     export_date: dt.date, missions: pd.DataFrame) -> dg.MaterializeResult:
+    series = weekly_series(missions, export_date, horizon=HORIZON)
+    warehouse.replace_table("weekly_missions", series.table.assign(export_id=export_id))
+    history = series.history
+    booked = series.booked.rename_axis("week_start").reset_index()
+    return dg.MaterializeResult(
+        asset_key=WEEKLY_MISSIONS,
+        metadata=table_metadata(
+            TABLES["weekly_missions"], len(series.table),
+            completed_weeks=dg.MetadataValue.int(len(history)),
+            first_week=dg.MetadataValue.text(str(history.index.min().date()) if len(history) else "none"),
+            last_week=dg.MetadataValue.text(str(history.index.max().date()) if len(history) else "none"),
+            chart=chart(png(forecast_chart(_history_frame(history), booked=booked)), "missions per week"),
+            recent_weeks=table_preview(series.table.tail(8 + HORIZON)),
+        ),
+    )
+
+
+def _mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource, export_id: str,
+                      export_date: dt.date, missions: pd.DataFrame) -> dg.MaterializeResult:
+    history = _read_history(warehouse)
+    try:
+        predicted = forecast_bookings(missions, export_date, horizon=HORIZON, seed=0)
+    except NotEnoughHistory as exc:
+        context.log.warning(str(exc))
         return dg.MaterializeResult(
-            metadata=table_metadata(
-                TABLES["weekly_missions"], len(series.table),
-                completed_weeks=dg.MetadataValue.int(len(history)),
-                first_week=dg.MetadataValue.text(str(history.index.min().date()) if len(history) else "none"),
-                last_week=dg.MetadataValue.text(str(history.index.max().date()) if len(history) else "none"),
-                chart=chart(png(forecast_chart(_history_frame(history), booked=booked)), "missions per week"),
-                recent_weeks=table_preview(series.table.tail(8 + HORIZON)),
-            )
+            asset_key=MISSION_FORECAST,
+            metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))},
+            check_results=[dg.AssetCheckResult(asset_key=MISSION_FORECAST, check_name="forecast_sane", passed=True,
+                                               description="no forecast this week: not enough history")],
         )
+    warnings = list(predicted.attrs.get("warnings", []))
+    for warning in warnings:   # e.g. an older export without creation dates: plain NPTS
+        context.log.warning(warning)
+    per_extra = missions_per_active_extra(missions, export_date, weeks=STAFFING_WEEKS)
+    rows = staffing(predicted, missions, per_extra)
+    rows.insert(0, "as_of_week", _as_of_week(export_date))
+    rows.insert(2, "model", predicted.attrs["model"])
+    rows["export_id"] = export_id
+    sanity = forecast_sanity(rows, _as_of_week(export_date))
+    if sanity.passed:  # a forecast that fails its check is never stored
+        warehouse.upsert_rows("mission_forecast", rows)
+    shown = rows[["week_start", "already_booked", "p10", "p50", "p90", "extras_needed_p50", "extras_needed_p90",
+                  "extras_to_find_p50", "extras_to_find_p90"]]
+    return dg.MaterializeResult(
+        asset_key=MISSION_FORECAST,
+        metadata=table_metadata(
+            TABLES["mission_forecast"], len(rows),
+            chart=chart(png(forecast_chart(_history_frame(history), shown)), "forecast"),
+            forecast=table_preview(shown.round(1)),
+            model=dg.MetadataValue.text(predicted.attrs["model"]),
+            missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
+            as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
+            warnings=dg.MetadataValue.json(warnings),
+            stored=dg.MetadataValue.bool(sanity.passed),
+        ),
+        check_results=[sanity],
+    )
 
 
-@dg.asset(
-    group_name="forecast",
-    kinds={"gluonts", "postgres"},
-    deps=[weekly_missions],
-    pool="warehouse",
-    description="core.mission_forecast: the 4-week forecast from what is already booked (NPTS on what is still to "
-    "come, added to the bookings), the extras it takes and how many are still to find, kept per as-of week.",
-    metadata={"dagster/table_name": "core.mission_forecast"},
-    check_specs=[dg.AssetCheckSpec("forecast_sane", asset="mission_forecast", blocking=True,
+def _forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, export_id: str,
+                       export_date: dt.date, missions: pd.DataFrame) -> dg.MaterializeResult:
+    history = _read_history(warehouse)
+    try:
+        league = backtest_bookings(missions, export_date, horizon=HORIZON, origins=12)
+    except NotEnoughHistory as exc:
+        context.log.warning(str(exc))
+        return dg.MaterializeResult(asset_key=FORECAST_BACKTEST,
+                                    metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
+    rows = league.assign(export_id=export_id)
+    rows.insert(0, "as_of_week", _as_of_week(export_date))
+    warehouse.upsert_rows("forecast_backtest", rows)
+    past = warehouse.query_frame(
+        "SELECT as_of_week, week_start, model, p10, p50, p90, mean FROM core.mission_forecast WHERE model = %s",
+        (PRODUCTION_MODEL,),
+    )
+    realised = realised_errors(past, history)
+    warnings = list(league.attrs.get("warnings", []))
+    return dg.MaterializeResult(
+        asset_key=FORECAST_BACKTEST,
+        metadata=table_metadata(
+            TABLES["forecast_backtest"], len(rows),
+            chart=chart(png(league_chart(league, PRODUCTION_MODEL)), "league table"),
+            league_table=table_preview(league.round(3)),
+            best_model=dg.MetadataValue.text(str(league.iloc[0]["model"])),
+            realised_production_error=table_preview(realised.round(3)) if len(realised) else dg.MetadataValue.text(
+                "no past production forecast has its weeks completed yet"
+            ),
+            warnings=dg.MetadataValue.json(warnings),
+        ),
+    )
+
+
+# In the order they are computed: each later one reads what the earlier ones stored.
+_COMPUTED = ((WEEKLY_MISSIONS, _weekly_missions), (MISSION_FORECAST, _mission_forecast),
+             (FORECAST_BACKTEST, _forecast_backtest))
+
+
+@dg.multi_asset(
+    name="forecast",
+    specs=[
+        dg.AssetSpec(
+            WEEKLY_MISSIONS, group_name="forecast", kinds={"pandas", "postgres"}, deps=["missions"],
+            description="core.weekly_missions: non-cancelled missions per ISO week (Monday start), completed weeks "
+            "only, plus what is already booked for the next 4 weeks.",
+            metadata={"dagster/table_name": "core.weekly_missions"},
+        ),
+        dg.AssetSpec(
+            MISSION_FORECAST, group_name="forecast", kinds={"gluonts", "postgres"}, deps=["missions", WEEKLY_MISSIONS],
+            description="core.mission_forecast: the 4-week forecast from what is already booked (NPTS on what is "
+            "still to come, added to the bookings), the extras it takes and how many are still to find, kept per "
+            "as-of week.",
+            metadata={"dagster/table_name": "core.mission_forecast"},
+        ),
+        dg.AssetSpec(
+            FORECAST_BACKTEST, group_name="forecast", kinds={"gluonts", "postgres"},
+            deps=["missions", WEEKLY_MISSIONS, MISSION_FORECAST],
+            description="core.forecast_backtest: every model (booking-aware and series) compared by an honest "
+            "rolling-origin backtest (up to 12 origins, 4 weeks ahead, only what was booked before each origin); "
+            "and the realised error of past production forecasts.",
+            metadata={"dagster/table_name": "core.forecast_backtest"},
+        ),
+    ],
+    check_specs=[dg.AssetCheckSpec("forecast_sane", asset=MISSION_FORECAST, blocking=True,
                                    description="The next 4 Mondays from the as-of week, each with "
                                    "already booked ≤ p10 ≤ p50 ≤ p90; checked before the forecast is stored.")],
-)
-def mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with step_guard(warehouse):
-        export_id, export_date = _published(warehouse)
-        missions = _published_missions(warehouse)
-        history = _read_history(warehouse)
-        try:
-            predicted = forecast_bookings(missions, export_date, horizon=HORIZON, seed=0)
-        except NotEnoughHistory as exc:
-            context.log.warning(str(exc))
-            return dg.MaterializeResult(
-                metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))},
-                check_results=[dg.AssetCheckResult(check_name="forecast_sane", passed=True,
-                                                   description="no forecast this week: not enough history")],
-            )
-        warnings = list(predicted.attrs.get("warnings", []))
-        for warning in warnings:   # e.g. an older export without creation dates: plain NPTS
-            context.log.warning(warning)
-        per_extra = missions_per_active_extra(missions, export_date, weeks=STAFFING_WEEKS)
-        rows = staffing(predicted, missions, per_extra)
-        rows.insert(0, "as_of_week", _as_of_week(export_date))
-        rows.insert(2, "model", predicted.attrs["model"])
-        rows["export_id"] = export_id
-        sanity = forecast_sanity(rows, _as_of_week(export_date))
-        if sanity.passed:  # a forecast that fails its check is never stored
-            warehouse.upsert_rows("mission_forecast", rows)
-        shown = rows[["week_start", "already_booked", "p10", "p50", "p90", "extras_needed_p50", "extras_needed_p90",
-                      "extras_to_find_p50", "extras_to_find_p90"]]
-        return dg.MaterializeResult(
-            metadata=table_metadata(
-                TABLES["mission_forecast"], len(rows),
-                chart=chart(png(forecast_chart(_history_frame(history), shown)), "forecast"),
-                forecast=table_preview(shown.round(1)),
-                model=dg.MetadataValue.text(predicted.attrs["model"]),
-                missions_per_active_extra=dg.MetadataValue.float(float(per_extra)),
-                as_of_week=dg.MetadataValue.text(str(_as_of_week(export_date))),
-                warnings=dg.MetadataValue.json(warnings),
-                stored=dg.MetadataValue.bool(sanity.passed),
-            ),
-            check_results=[sanity],
-        )
-
-
-@dg.asset(
-    group_name="forecast",
-    kinds={"gluonts", "postgres"},
-    deps=[weekly_missions, mission_forecast],
+    can_subset=True,
     pool="warehouse",
-    description="core.forecast_backtest: every model (booking-aware and series) compared by an honest rolling-origin "
-    "backtest (up to 12 origins, 4 weeks ahead, only what was booked before each origin); and the realised error "
-    "of past production forecasts.",
-    metadata={"dagster/table_name": "core.forecast_backtest"},
 )
-def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """The weekly series, the forecast and the backtest of the published export, in one step.
+
+    All three are computed from the published missions: one step reads them once
+    (a million missions take a second to read) and computes the selected assets in
+    order, each storing its table before the next reads it.
+    """
     with step_guard(warehouse):
         export_id, export_date = _published(warehouse)
         missions = _published_missions(warehouse)
-        history = _read_history(warehouse)
-        try:
-            league = backtest_bookings(missions, export_date, horizon=HORIZON, origins=12)
-        except NotEnoughHistory as exc:
-            context.log.warning(str(exc))
-            return dg.MaterializeResult(metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
-        rows = league.assign(export_id=export_id)
-        rows.insert(0, "as_of_week", _as_of_week(export_date))
-        warehouse.upsert_rows("forecast_backtest", rows)
-        past = warehouse.query_frame(
-            "SELECT as_of_week, week_start, model, p10, p50, p90, mean FROM core.mission_forecast WHERE model = %s",
-            (PRODUCTION_MODEL,),
-        )
-        realised = realised_errors(past, history)
-        warnings = list(league.attrs.get("warnings", []))
-        return dg.MaterializeResult(
-            metadata=table_metadata(
-                TABLES["forecast_backtest"], len(rows),
-                chart=chart(png(league_chart(league, PRODUCTION_MODEL)), "league table"),
-                league_table=table_preview(league.round(3)),
-                best_model=dg.MetadataValue.text(str(league.iloc[0]["model"])),
-                realised_production_error=table_preview(realised.round(3)) if len(realised) else dg.MetadataValue.text(
-                    "no past production forecast has its weeks completed yet"
-                ),
-                warnings=dg.MetadataValue.json(warnings),
-            )
-        )
+        for key, compute in _COMPUTED:
+            if key in context.selected_asset_keys:
+                yield compute(context, warehouse, export_id, export_date, missions)
 
 
 def forecast_sanity(rows: pd.DataFrame, as_of_week: dt.date) -> dg.AssetCheckResult:
@@ -196,7 +222,7 @@ def forecast_sanity(rows: pd.DataFrame, as_of_week: dt.date) -> dg.AssetCheckRes
                | (rows["p10"] < rows["already_booked"])
                | rows[["mean", "p10", "p50", "p90"]].isna().any(axis=1)).sum())
     return dg.AssetCheckResult(
-        check_name="forecast_sane",
+        asset_key=MISSION_FORECAST, check_name="forecast_sane",
         passed=weeks_ok and bad == 0,
         metadata={"weeks_as_expected": dg.MetadataValue.bool(weeks_ok), "bad_rows": dg.MetadataValue.int(bad)},
     )
