@@ -33,6 +33,13 @@ def failed_checks(result) -> list[str]:
     ]
 
 
+def rejected_metadata(result) -> tuple[int, dict[str, int]]:
+    """The rejected_rows materialisation's row count and rows per source."""
+    (event,) = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("rejected_rows")]
+    metadata = event.materialization.metadata
+    return metadata["dagster/row_count"].value, metadata["by_source"].value
+
+
 def generate(lake_url: str, export_date: dt.date, **options) -> str:
     from mission_platform.sample_data import build_export, write_export
 
@@ -57,6 +64,7 @@ def test_the_example_export_goes_all_the_way(pipeline_env):
     ]
     rejected = rows(url, "SELECT source, row_number FROM core.rejected_rows WHERE export_id = %s ORDER BY row_number", (EXAMPLE_EXPORT_ID,))
     assert rejected == [("missions", 7), ("missions", 11), ("missions", 12)]
+    assert rejected_metadata(result) == (3, {"missions": 3})  # the published export's rows, as stored
     # No personal data anywhere in the warehouse: the original names are gone.
     names = rows(url, "SELECT hotel_nom FROM core.hotel UNION ALL SELECT nom FROM core.extra")
     assert not {"Hôtel des Arts", "Camille Martin", "Yanis Benali"} & {n for (n,) in names}
@@ -108,15 +116,22 @@ def test_an_older_export_never_rolls_the_warehouse_back(pipeline_env):
     older = generate(pipeline_env["lake_url"], dt.date(2024, 9, 9), **SMALL)
     newer = generate(pipeline_env["lake_url"], dt.date(2024, 9, 16), **SMALL)
     instance = dg.DagsterInstance.ephemeral()
-    assert run_pipeline(newer, instance=instance, **pipeline_env).success
+    result = run_pipeline(newer, instance=instance, **pipeline_env)
+    assert result.success
     url = pipeline_env["warehouse_url"]
     published = rows(url, "SELECT DISTINCT export_id FROM core.missions")
     assert published == [(newer,)]
     # The older export arrives (or is rerun) later: its rejected rows are recorded, the tables stay on the newer one.
-    assert run_pipeline(older, instance=instance, **pipeline_env).success
+    older_result = run_pipeline(older, instance=instance, **pipeline_env)
+    assert older_result.success
     assert rows(url, "SELECT DISTINCT export_id FROM core.missions") == [(newer,)]
     exports = {e for (e,) in rows(url, "SELECT DISTINCT export_id FROM core.rejected_rows")}
     assert exports == {older, newer}
+    # Either way the step describes the rows in the warehouse: stored by the publish (newer), or by itself (older).
+    for export_id, run in ((newer, result), (older, older_result)):
+        stored = dict(rows(url, "SELECT source, count(*) FROM core.rejected_rows WHERE export_id = %s GROUP BY source",
+                           (export_id,)))
+        assert sum(stored.values()) > 0 and rejected_metadata(run) == (sum(stored.values()), stored)
 
 
 def test_an_incomplete_export_fails_with_a_clear_message(pipeline_env):
