@@ -306,7 +306,9 @@ def _extract_dates(text: pd.Series) -> pd.DataFrame:
             cells = found[group].to_numpy()[hit]
             parts[group][rows] = cells.astype(float) if group in _NUMBER_GROUPS else cells
         todo[rows] = False
-    return pd.DataFrame(parts, index=text.index)
+    # Each column's dtype given: pandas would otherwise scan every object column for dates (0.1-0.6 s at 1M).
+    return pd.DataFrame({group: pd.Series(cells, index=text.index, dtype=cells.dtype, copy=False)
+                         for group, cells in parts.items()})
 
 
 def _month_numbers(names: pd.Series) -> pd.DataFrame:
