@@ -251,7 +251,7 @@ def parse_missions(table: Table, hotels: pd.DataFrame, extras: pd.DataFrame, *, 
         _date_rule(dates["bad"], "date", cells["date_text"]),
         (dates["start"].isna(), "missing date"),
         (implausible, f"implausible date: more than {years_before} years before or {years_after} after the export, in "
-         + dates["start"].dt.year.astype("Int64").astype(str)),
+         + dates["start"][implausible].dt.year.astype("Int64").astype(str)),
         quoting_rule(hours < 0, "end before start", cells["date_text"]),
         (hours > MAX_MISSION_HOURS, f"longer than {MAX_MISSION_HOURS} h: " + hours[hours > MAX_MISSION_HOURS].round(2).astype(str) + " h"),
         *generic_rules,

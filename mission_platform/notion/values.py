@@ -306,9 +306,10 @@ def _extract_dates(text: pd.Series) -> pd.DataFrame:
             cells = found[group].to_numpy()[hit]
             parts[group][rows] = cells.astype(float) if group in _NUMBER_GROUPS else cells
         todo[rows] = False
-    # Each column's dtype given: pandas would otherwise scan every object column for dates (0.1-0.6 s at 1M).
+    # Each column's dtype given, and kept apart: pandas would otherwise scan every object column for dates and
+    # copy the columns into one block per dtype (0.6-0.8 s at 1M missions, for columns read one by one).
     return pd.DataFrame({group: pd.Series(cells, index=text.index, dtype=cells.dtype, copy=False)
-                         for group, cells in parts.items()})
+                         for group, cells in parts.items()}, copy=False)
 
 
 def _month_numbers(names: pd.Series) -> pd.DataFrame:
