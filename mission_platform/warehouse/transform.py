@@ -68,7 +68,8 @@ def build_core_tables(
 
     ``scale``: the public-demo profile's money scaling (the hotel rates in the frames are already scaled).
     """
-    missions = _kept(conform(missions, ANONYMISED["missions"]))
+    # Only the columns the table is built from: the parse's own (the dates as written, the statuses) stay behind.
+    missions = _kept(conform(missions, ANONYMISED["missions"]), ["row_number", *dict.fromkeys(MISSIONS.loaded().values())])
     hotels = _kept(conform(hotels, ANONYMISED["hotels"]))
     extras = _kept(conform(extras, ANONYMISED["extras"]))
     _check_unique(hotels, "hotels", "hotel_id")
@@ -168,8 +169,10 @@ def _table(database: Database, frame: pd.DataFrame, export_id: str, **computed) 
     return pd.DataFrame(columns)
 
 
-def _kept(frame: pd.DataFrame) -> pd.DataFrame:
-    kept = frame[frame["reject_reason"].isna()]  # a new frame: relabelling it copies nothing
+def _kept(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows not set aside (of ``columns`` only, when given), numbered from 0."""
+    rows = frame["reject_reason"].isna()
+    kept = frame[rows] if columns is None else frame.loc[rows, columns]  # a new frame: relabelling it copies nothing
     kept.index = pd.RangeIndex(len(kept))
     return kept
 
