@@ -120,6 +120,9 @@ def synthesise(n_missions: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFra
         "urgent_rate": rng.choice([33.0, 34.0, 36.0], n),
         "invoice": pd.Series(np.arange(n)).astype(str).radd("F-"),
         "payment_status": rng.choice(["payé", "en attente", "en retard", None], n),
+        # Notion's "Date de création": booked 0 to 60 days before the mission starts (naive Paris time).
+        "created_at": (start - pd.to_timedelta(rng.integers(0, 60 * 24, n), unit="h")).tz_convert("Europe/Paris")
+                      .tz_localize(None),
         "reject_reason": np.where(rejected, "missing hotel", None),
     })
     return (conform(missions, ANONYMISED["missions"]), conform(hotels, ANONYMISED["hotels"]),
