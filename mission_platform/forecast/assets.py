@@ -68,6 +68,14 @@ MISSION_FORECAST = dg.AssetKey("mission_forecast")
 FORECAST_BACKTEST = dg.AssetKey("forecast_backtest")
 
 
+def _not_enough_history(context: dg.AssetExecutionContext, key: dg.AssetKey, exc: NotEnoughHistory,
+                        **results) -> dg.MaterializeResult:
+    """No rows this week, and why (said in the run's log and on the asset)."""
+    context.log.warning(str(exc))
+    return dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": 0,
+                                                         "message": dg.MetadataValue.text(str(exc))}, **results)
+
+
 def _weekly_missions(context: dg.AssetExecutionContext, warehouse: WarehouseResource, export_id: str,
                      export_date: dt.date, missions: pd.DataFrame) -> dg.MaterializeResult:
     series = weekly_series(missions, export_date, horizon=HORIZON)
@@ -93,13 +101,9 @@ def _mission_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     try:
         predicted = forecast_bookings(missions, export_date, horizon=HORIZON, seed=0)
     except NotEnoughHistory as exc:
-        context.log.warning(str(exc))
-        return dg.MaterializeResult(
-            asset_key=MISSION_FORECAST,
-            metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))},
-            check_results=[dg.AssetCheckResult(asset_key=MISSION_FORECAST, check_name="forecast_sane", passed=True,
-                                               description="no forecast this week: not enough history")],
-        )
+        return _not_enough_history(context, MISSION_FORECAST, exc, check_results=[dg.AssetCheckResult(
+            asset_key=MISSION_FORECAST, check_name="forecast_sane", passed=True,
+            description="no forecast this week: not enough history")])
     warnings = list(predicted.attrs.get("warnings", []))
     for warning in warnings:   # e.g. an older export without creation dates: plain NPTS
         context.log.warning(warning)
@@ -135,9 +139,7 @@ def _forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     try:
         league = backtest_bookings(missions, export_date, horizon=HORIZON, origins=12)
     except NotEnoughHistory as exc:
-        context.log.warning(str(exc))
-        return dg.MaterializeResult(asset_key=FORECAST_BACKTEST,
-                                    metadata={"dagster/row_count": 0, "message": dg.MetadataValue.text(str(exc))})
+        return _not_enough_history(context, FORECAST_BACKTEST, exc)
     rows = league.assign(export_id=export_id)
     rows.insert(0, "as_of_week", _as_of_week(export_date))
     warehouse.upsert_rows("forecast_backtest", rows)
