@@ -30,7 +30,6 @@ from mission_platform.public_demo import MoneyScale
 from mission_platform.resources import LakeResource
 from mission_platform.steps import step_guard
 from mission_platform.warehouse import (
-    copy_frames,
     ddl,
     publish,
     queries,
@@ -311,15 +310,17 @@ def rejected_rows(context: dg.AssetExecutionContext, lake: LakeResource, warehou
         export_id = context.partition_key
         with warehouse.connect() as conn:
             ddl.ensure_schema(conn)
-            if queries.published_export(conn) == export_id:
-                # The publish replaced this export's rows with the core tables, in its transaction: they are
-                # described as stored rather than built again from a million anonymised missions.
-                rows = copy_frames.read_frame(
-                    conn, "SELECT source, reason FROM core.rejected_rows WHERE export_id = %s", (export_id,))
-            else:
-                frames = read_frames(lake, ANONYMISED, export_id, arrow_strings=True)
-                rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"],
-                                                     export_id=export_id)
+            published = queries.published_export(conn) == export_id
+        if published:
+            # The publish replaced this export's rows with the core tables, in its transaction: they are
+            # described as stored rather than built again from a million anonymised missions.
+            rows = warehouse.query_frame("SELECT source, reason FROM core.rejected_rows WHERE export_id = %s",
+                                         (export_id,))
+        else:
+            frames = read_frames(lake, ANONYMISED, export_id, arrow_strings=True)
+            rows = transform.build_rejected_rows(frames["missions"], frames["hotels"], frames["extras"],
+                                                 export_id=export_id)
+            with warehouse.connect() as conn:
                 writes.replace_rejected_rows(conn, export_id, rows)
         return dg.MaterializeResult(
             metadata=table_metadata(
