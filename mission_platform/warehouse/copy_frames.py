@@ -13,6 +13,7 @@ typed from the query's result columns. Either way no Python object is made per r
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -74,7 +75,8 @@ class _Field:
 
     name: str
     width: int
-    encode: object   # (pa.Array) -> (n x width uint8 payload, valid); None for text, which Arrow appends as it is
+    # (pa.Array) -> (n x width uint8 payload, valid); None for text, which Arrow appends as it is.
+    encode: Callable[[pa.Array], tuple[np.ndarray, np.ndarray]] | None
 
 
 def _valid(array: pa.Array) -> np.ndarray:
@@ -136,7 +138,8 @@ def _scaled(values: np.ndarray, scale: int) -> np.ndarray:
 
 def _numeric_field(name: str, typmod: int, column: pa.ChunkedArray) -> _Field | None:
     scale = (typmod - 4) & 0xFFFF if typmod >= 4 else -1
-    if not (0 <= scale <= 4) or not pa.types.is_floating(column.type) and not pa.types.is_integer(column.type):
+    numbers = pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
+    if not (0 <= scale <= 4 and numbers):
         return None   # an unconstrained numeric keeps every digit of the text; other scales are not needed
     values = column.to_numpy().astype(float)
     finite = values[~np.isnan(values)]

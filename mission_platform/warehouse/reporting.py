@@ -309,8 +309,9 @@ def build_reporting_tables(conn: psycopg.Connection, names: tuple[str, ...] | No
                 conn.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
                     _index_name(relation.name, columns), target, sql.SQL(", ").join(map(sql.Identifier, columns))))
             if not relation_set.views:  # fresh statistics, so the first page queries get good plans
-                columns = sql.SQL(" ({})").format(sql.SQL(", ").join(map(sql.Identifier, relation.statistics)))
-                conn.execute(sql.SQL("ANALYZE {}{}").format(target, columns if relation.statistics else sql.SQL("")))
+                columns = (sql.SQL(" ({})").format(sql.SQL(", ").join(map(sql.Identifier, relation.statistics)))
+                           if relation.statistics else sql.SQL(""))
+                conn.execute(sql.SQL("ANALYZE {}{}").format(target, columns))
             seconds[relation.name] = time.perf_counter() - started
 
         started = time.perf_counter()
