@@ -261,6 +261,9 @@ def test_rankings_directories_and_acquisition(conn):
     assert (extras["EXT-2"]["nb_missions"], extras["EXT-2"]["heures_supp"], extras["EXT-2"]["annulations_extra"]) == (
         1, D(1), 0)  # MIS-7 was cancelled by the hotel, not by Bruno
     assert (extras["EXT-6"]["nb_missions"], extras["EXT-6"]["annulations_extra"]) == (0, 2)  # MIS-6 and MIS-15
+    # An extra with no mission at all counts zeros, not NULLs (the missions are summed before the join).
+    idle = [r for r in extras.values() if r["nb_missions"] == 0 and r["annulations_extra"] == 0]
+    assert idle and all(r[c] == 0 for r in idle for c in ("heures", "heures_supp", "chiffre_affaires", "benefice"))
 
     hotels = {r["hotel_id"]: r for r in query(conn, "SELECT * FROM reporting.classement_hotels")}
     assert {h: (r["nb_missions"], r["chiffre_affaires"], r["benefice"], r["annulations_hotel"]) for h, r in hotels.items()} == {

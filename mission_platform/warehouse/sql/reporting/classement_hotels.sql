@@ -1,13 +1,22 @@
 -- Classement hôtels: per hotel, missions done, revenue, margin, cancellations by the hotel (any date).
+-- The missions are summed per hotel first, then joined: a join of every mission to its hotel cost twice as much.
+WITH par_hotel AS (
+    SELECT hotel_id,
+           count(*) FILTER (WHERE passee AND annulation IS NULL) AS nb_missions,
+           sum(total_ht) FILTER (WHERE passee) AS chiffre_affaires,
+           sum(benefice) FILTER (WHERE passee) AS benefice,
+           count(*) FILTER (WHERE annulation = 'hotel') AS annulations_hotel
+    FROM missions_detail
+    GROUP BY hotel_id
+)
 SELECT h.hotel_id,
        h.hotel_nom,
        h.hotel_ville,
        h.status,
-       count(d.mission_id) FILTER (WHERE d.passee AND d.annulation IS NULL) AS nb_missions,
-       coalesce(sum(d.total_ht) FILTER (WHERE d.passee), 0) AS chiffre_affaires,
-       coalesce(sum(d.benefice) FILTER (WHERE d.passee), 0) AS benefice,
-       sum(d.benefice) FILTER (WHERE d.passee) / NULLIF(sum(d.total_ht) FILTER (WHERE d.passee), 0) AS rentabilite,
-       count(d.mission_id) FILTER (WHERE d.annulation = 'hotel') AS annulations_hotel
+       coalesce(d.nb_missions, 0) AS nb_missions,
+       coalesce(d.chiffre_affaires, 0) AS chiffre_affaires,
+       coalesce(d.benefice, 0) AS benefice,
+       d.benefice / NULLIF(d.chiffre_affaires, 0) AS rentabilite,
+       coalesce(d.annulations_hotel, 0) AS annulations_hotel
 FROM core.hotel h
-LEFT JOIN missions_detail d ON d.hotel_id = h.hotel_id
-GROUP BY h.hotel_id
+LEFT JOIN par_hotel d ON d.hotel_id = h.hotel_id
