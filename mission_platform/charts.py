@@ -69,6 +69,11 @@ def league_chart(league: pd.DataFrame, production: str) -> alt.Chart:
     ).properties(title="Backtest : modèles comparés (production en orange)", width=560, height=24 * len(table))
 
 
+def start_renderer() -> None:
+    """Start the PNG renderer now (vl-convert's JavaScript engine: half a second, once per process)."""
+    png(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q"))
+
+
 def png(chart: alt.TopLevelMixin) -> bytes:
     """The chart as a PNG picture, French number and date formats."""
     import vl_convert

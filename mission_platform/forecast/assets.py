@@ -11,7 +11,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from mission_platform.charts import forecast_chart, league_chart, png
+from mission_platform.charts import forecast_chart, league_chart, png, start_renderer
 from mission_platform.forecast import (
     PRODUCTION_MODEL,
     NotEnoughHistory,
@@ -22,6 +22,7 @@ from mission_platform.forecast import (
     staffing,
     weekly_series,
 )
+from mission_platform.forecast.models import load_libraries
 from mission_platform.metadata import chart, table_metadata, table_preview
 from mission_platform.steps import step_guard
 from mission_platform.warehouse.resources import WarehouseResource
@@ -162,6 +163,16 @@ def _forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseRe
             warnings=dg.MetadataValue.json(warnings),
         ),
     )
+
+
+def preload() -> None:
+    """What the forecast step loads on first use (the models' libraries, the chart renderer), loaded now.
+
+    About 1.5 s of the step: a process that runs the earlier steps too loads them on another
+    thread meanwhile (the command line, ``cli.commands.run_graph``).
+    """
+    load_libraries()
+    start_renderer()
 
 
 # In the order they are computed: each later one reads what the earlier ones stored.

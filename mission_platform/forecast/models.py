@@ -223,6 +223,16 @@ def _statsmodels_prediction(summary: pd.DataFrame) -> Prediction:
     return Prediction(mean=mean, p10=summary[lower].to_numpy(dtype=float), p50=mean, p90=summary[upper].to_numpy(dtype=float))
 
 
+def load_libraries() -> None:
+    """Import the models' libraries now (statsmodels and GluonTS: about a second) rather than at the first fit."""
+    import gluonts.model.npts  # noqa: F401
+    import gluonts.model.seasonal_naive  # noqa: F401
+    import gluonts.model.trivial.identity  # noqa: F401
+    import statsmodels.tsa.arima.model  # noqa: F401
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
+    import threadpoolctl  # noqa: F401
+
+
 @functools.cache
 def _threadpools():
     from threadpoolctl import ThreadpoolController
