@@ -44,30 +44,39 @@ def test_materialize_with_an_empty_lake_says_what_to_do(tmp_path):
 
 _PRELOAD_SCRIPT = """
 import sys
-from mission_platform.cli.commands import _preloader, resolve_selection
+from mission_platform.cli.commands import Preload, resolve_selection
 
 LIBRARIES = ("statsmodels.tsa.arima.model", "gluonts.model.npts", "vl_convert")
 quiet = dict(say=lambda line: None)
-print(_preloader(resolve_selection("key:missions", **quiet)) is None)
-thread = _preloader(resolve_selection("key:mission_forecast", **quiet))
-if thread is not None:
+print(Preload.for_selection(resolve_selection("key:missions", **quiet)) is None)
+whole = Preload.for_selection(resolve_selection(None, **quiet))
+if whole is not None:
+    print(sorted(whole.after_steps))
+    whole.start_when({"notion_export", "anonymised_export"})
+    print(whole.thread.ident is None)
+    alone = Preload.for_selection(resolve_selection("key:mission_forecast", **quiet))
     before = [m for m in LIBRARIES if m in sys.modules]
-    thread.start()
-    thread.join(120)
+    alone.start_when(set())
+    alone.join()
     print(before, [m for m in LIBRARIES if m in sys.modules])
 """
 
 
-def test_the_forecast_libraries_load_on_another_thread_when_the_run_computes_the_forecast_here(tmp_path):
-    """The command line loads them while the earlier steps run, only when the forecast step runs in its process."""
+def test_the_forecast_libraries_load_on_another_thread_while_the_publish_runs(tmp_path):
+    """The command line loads them during the step before the forecast's, only when the forecast runs in its process."""
     def run(**env: str) -> list[str]:
         result = subprocess.run([sys.executable, "-c", _PRELOAD_SCRIPT], cwd=tmp_path, env=base_env(**env),
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout.splitlines()
 
-    # Nothing loads them before (or the thread would gain nothing); the thread does, and only for the forecast.
-    assert run() == ["True", "[] ['statsmodels.tsa.arima.model', 'gluonts.model.npts', 'vl_convert']"]
+    assert run() == [
+        "True",                     # no forecast in the selection: nothing to load
+        "['core_tables']",          # the whole graph: loaded while the publish runs...
+        "True",                     # ...not during the steps before it
+        # The forecast alone: loaded at once. Nothing had loaded them before (or the thread would gain nothing).
+        "[] ['statsmodels.tsa.arima.model', 'gluonts.model.npts', 'vl_convert']",
+    ]
     # Steps in processes of their own: each loads what it needs, this process has nothing to load.
     assert run(MISSION_EXECUTOR="multiprocess") == ["True"]
 

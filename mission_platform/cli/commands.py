@@ -148,25 +148,49 @@ def _steps_in_process() -> bool:
     return settings.executor_kind() in (None, "in_process")
 
 
-def _preloader(keys) -> threading.Thread | None:
-    """A thread to load the forecast step's libraries while the steps before it run in this process; None if none do.
+@dataclass
+class Preload:
+    """Loads the forecast step's libraries (``forecast.assets.preload``) on another thread of this process.
 
-    Those steps spend much of their time in Arrow, numpy and the warehouse server, with
-    the interpreter free: the forecast step then takes 1.5 s less at a million missions.
-    A failure here is left to the step, which imports the same libraries and reports it.
+    It starts when the step making what the forecast reads starts (the publish, which mostly
+    waits on the warehouse server, the interpreter free), or at once when the run has no such
+    step: the forecast step then takes 1.5 s less at a million missions. A failure here is left
+    to the step, which imports the same libraries and reports it.
     """
-    from mission_platform.forecast.assets import forecast, preload
 
-    if not _steps_in_process() or not set(keys) & set(forecast.keys):
-        return None
+    after_steps: frozenset[str]
+    thread: threading.Thread = field(init=False)
 
-    def load() -> None:
-        try:
-            preload()
-        except Exception:  # noqa: BLE001 - the forecast step meets the same error and reports it
-            pass
+    def __post_init__(self) -> None:
+        from mission_platform.forecast.assets import preload
 
-    return threading.Thread(target=load, name="preload-forecast", daemon=True)
+        def load() -> None:
+            try:
+                preload()
+            except Exception:  # noqa: BLE001 - the forecast step meets the same error and reports it
+                pass
+
+        self.thread = threading.Thread(target=load, name="preload-forecast", daemon=True)
+
+    @classmethod
+    def for_selection(cls, keys) -> Preload | None:
+        """For a run of these asset keys; None when the forecast is not among them or its step runs elsewhere."""
+        from mission_platform.definitions import defs
+        from mission_platform.forecast.assets import forecast
+
+        if not _steps_in_process() or not set(keys) & set(forecast.keys):
+            return None
+        graph = defs.resolve_asset_graph()
+        read = set(keys) & (set(forecast.dependency_keys) - set(forecast.keys))
+        return cls(frozenset(graph.assets_def_for_key(key).node_def.name for key in read))
+
+    def start_when(self, started_steps: set[str]) -> None:
+        if self.thread.ident is None and (not self.after_steps or self.after_steps & started_steps):
+            self.thread.start()
+
+    def join(self) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()   # not left loading native code while the interpreter shuts down
 
 
 @dataclass
@@ -219,7 +243,7 @@ def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = F
     worker = threading.Thread(target=execute, daemon=True)
     started = time.monotonic()
     worker.start()
-    preloader = _preloader(keys)
+    preload = Preload.for_selection(keys)
     reporter = None
     waited_for: set[str] = set()
     wait_limit = settings.pool_wait_seconds()
@@ -235,8 +259,8 @@ def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = F
                     reporter = RunProgress(instance, runs[0].run_id, say=progress, started=started)
             if reporter is not None:
                 reporter.poll()
-                if preloader is not None and preloader.ident is None and reporter.started_steps:
-                    preloader.start()   # after the run's start-up, which needs the interpreter as much as the loading does
+                if preload is not None:
+                    preload.start_when(reporter.started_steps)
                 # Steps in this process run one at a time: while one runs, none of this run waits for the pool.
                 waiting = alive and not (in_process and reporter.running)
                 holders = blocking(instance, reporter.run_id) if waiting else []
@@ -260,8 +284,8 @@ def run_graph(export_id: str, selection: str | None = None, *, verbose: bool = F
         if reporter is not None:
             _give_up(instance, reporter.run_id, f"stopped by {stop.name}")
         raise
-    if preloader is not None and preloader.ident is not None:
-        preloader.join()   # not left loading native code while the interpreter shuts down
+    if preload is not None:
+        preload.join()
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     result = outcome["result"]

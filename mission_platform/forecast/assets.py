@@ -168,8 +168,8 @@ def _forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 def preload() -> None:
     """What the forecast step loads on first use (the models' libraries, the chart renderer), loaded now.
 
-    About 1.5 s of the step: a process that runs the earlier steps too loads them on another
-    thread meanwhile (the command line, ``cli.commands.run_graph``).
+    About 1.5 s of the step: a process that runs the publish too loads them on another thread
+    while the publish waits on the warehouse (the command line, ``cli.commands.Preload``).
     """
     load_libraries()
     start_renderer()
