@@ -3,12 +3,18 @@
 The Dagster asset pages show them as PNG pictures (``png``, rendered by
 vl-convert, no browser needed); the dashboard draws the same specs
 interactively. Labels and number formats are French, like the original report.
+Altair is imported by the functions that draw (a third of a second): importing the
+definitions, as every command line does, needs no chart.
 """
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import pandas as pd
+
+if TYPE_CHECKING:
+    import altair as alt
 
 BLUE, ORANGE, GREY, GREEN = "#1f77b4", "#ff7f0e", "#9e9e9e", "#2ca02c"
 HISTORY_WEEKS = 52
@@ -22,6 +28,8 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame | None = None, 
     ``p10``, ``p50``, ``p90``. ``booked`` (optional): ``week_start``, ``already_booked``
     (the forecast's own column when it has one).
     """
+    import altair as alt
+
     past = history.assign(week_start=pd.to_datetime(history["week_start"])).tail(weeks)
     x = alt.X("week_start:T", title="Semaine", axis=alt.Axis(format="%d/%m/%y"))
     layers = [
@@ -59,6 +67,8 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame | None = None, 
 
 def league_chart(league: pd.DataFrame, production: str) -> alt.Chart:
     """The backtest's league table: each model's weighted quantile loss (lower is better), the production model marked."""
+    import altair as alt
+
     table = league.assign(production=league["model"] == production)
     return alt.Chart(table).mark_bar().encode(
         x=alt.X("wql:Q", title="Perte quantile pondérée (WQL, plus bas = mieux)"),
@@ -71,6 +81,8 @@ def league_chart(league: pd.DataFrame, production: str) -> alt.Chart:
 
 def start_renderer() -> None:
     """Start the PNG renderer now (vl-convert's JavaScript engine: half a second, once per process)."""
+    import altair as alt
+
     png(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q"))
 
 
