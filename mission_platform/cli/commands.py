@@ -154,8 +154,9 @@ class Preload:
 
     It starts when the step making what the forecast reads starts (the publish, which mostly
     waits on the warehouse server, the interpreter free), or at once when the run has no such
-    step: the forecast step then takes 1.5 s less at a million missions. A failure here is left
-    to the step, which imports the same libraries and reports it.
+    step: the forecast step then takes 1.5-2 s less at a million missions. With the server on
+    the same two cores, the publish takes about as much longer (README, issue 14). A failure
+    here is left to the step, which imports the same libraries and reports it.
     """
 
     after_steps: frozenset[str]
