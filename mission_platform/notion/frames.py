@@ -67,14 +67,23 @@ def quoting_rule(mask: pd.Series, kind: str, text: pd.Series) -> Rule:
     return mask, (kind + ": " + quotable(subset)).fillna(kind)
 
 
+def _sharing(codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per record of ``rows`` (a mask), how many of ``rows`` carry its code (``pd.factorize``'s); 0 elsewhere."""
+    counts = np.bincount(codes[rows], minlength=codes.max(initial=0) + 1)
+    return np.where(rows, counts[np.maximum(codes, 0)], 0)
+
+
 def identity_rules(ids: pd.Series, table: Table) -> list[Rule]:
     """Missing ID; exact copies of an earlier record (same ID, same content); IDs shared with different content.
 
     ``ids`` are the file's IDs, stripped; content is compared cell by cell as written.
     """
     missing = ids.isna()
+    present = ~missing.to_numpy(dtype=bool)
+    # Each ID hashed once: how many records share it is then counting codes, for both questions below.
+    codes = pd.factorize(ids)[0]
     # Only records whose ID repeats can be copies: compare their whole content.
-    repeated = (ids.duplicated(keep=False) & ~missing).to_numpy(dtype=bool)
+    repeated = _sharing(codes, present) > 1
     content = pd.concat([table.known[repeated], table.unknown[repeated]], axis=1)
     content.columns = range(content.shape[1])
     groups = content.groupby(list(content.columns), dropna=False, sort=False).ngroup()
@@ -82,9 +91,9 @@ def identity_rules(ids: pd.Series, table: Table) -> list[Rule]:
     copy = pd.Series(False, index=ids.index)
     copy[content.index] = original.to_numpy() != content.index.to_numpy()
     original = original[copy[content.index].to_numpy()]
-    remaining_ids = ids.where(~missing & ~copy)
-    conflict = remaining_ids.notna() & remaining_ids.duplicated(keep=False)
-    sharing = remaining_ids[conflict].map(remaining_ids[conflict].value_counts())
+    shared = pd.Series(_sharing(codes, present & ~copy.to_numpy(dtype=bool)), index=ids.index)
+    conflict = shared > 1
+    sharing = shared[conflict]
     return [
         (missing, "missing ID"),
         (copy, "duplicate: copy of record " + original.astype(str)),
