@@ -535,6 +535,17 @@ def test_mission_rows_set_aside_with_the_first_reason_that_applies(messy):
     assert plain(messy.missions["reject_reason"]) == [reason for _, reason in MISSIONS]
 
 
+def test_a_file_without_any_id_sets_every_row_aside_as_missing_id():
+    files = {
+        f"Missions {HEX}_all.csv": csv_bytes([MISSION_HEADER]),
+        f"Hôtels {HEX}_all.csv": csv_bytes([HOTEL_HEADER, hotel("HOT-1", "Hôtel Alpha")]),
+        f"Extras {HEX}_all.csv": csv_bytes([EXTRA_HEADER, extra("", "Alice Durand"), extra("", "Bruno Petit")]),
+    }
+    parsed = read_export(files, "2024-05-01")
+    assert plain(parsed.extras["reject_reason"]) == ["missing ID", "missing ID"]
+    assert len(parsed.missions) == 0
+
+
 def test_kept_missions_resolve_their_relations(messy):
     m = messy.missions.set_index("row_number")
     assert (m.loc[1, "hotel_id"], m.loc[1, "extra_id"]) == ("HOT-1", "EXT-1")
