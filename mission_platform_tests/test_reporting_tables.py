@@ -9,6 +9,7 @@ rows (extras_candidats: the view's rows with rang <= the bound) with the same co
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -73,6 +74,36 @@ def hand_made(warehouse_url):
 def test_tables_equal_their_views_on_the_hand_made_warehouse(hand_made):
     counts = assert_tables_equal_their_views(hand_made)
     assert counts["missions_passees"] == 8 and counts["extras_candidats"] == 9
+
+
+def test_the_past_missions_are_stored_once_inside_missions_detail(hand_made):
+    conn = hand_made
+    assert conn.execute("SELECT inhrelid::regclass::text, inhparent::regclass::text FROM pg_inherits"
+                        " WHERE inhparent = 'reporting.missions_detail'::regclass").fetchall() == [
+        ("reporting.missions_passees", "reporting.missions_detail")]
+    own = conn.execute("SELECT count(*), count(*) FILTER (WHERE passee IS NOT TRUE)"
+                       " FROM ONLY reporting.missions_detail").fetchone()
+    (past,) = conn.execute("SELECT count(*) FROM reporting.missions_passees").fetchone()
+    (every,) = conn.execute("SELECT count(*) FROM reporting.missions_detail").fetchone()
+    assert own == (7, 7) and past == 8 and every == own[0] + past
+    # The CHECKs let a query of one side skip the other table.
+    def scanned(where: str) -> set[str]:
+        plan = conn.execute(f"EXPLAIN SELECT * FROM reporting.missions_detail WHERE {where}").fetchall()
+        return {table for (line,) in plan for table in re.findall(r"Scan on (\w+)", line)}
+
+    assert scanned("NOT passee") == {"missions_detail"}
+    assert scanned("passee") == {"missions_passees"}
+    assert scanned("mission_id IS NOT NULL") == {"missions_detail", "missions_passees"}
+
+
+def test_a_table_and_the_one_stored_inside_it_are_rebuilt_together(hand_made):
+    for names in (("missions_detail",), ("fraicheur_donnees", "missions_passees")):
+        with pytest.raises(ValueError, match="rebuild them together"):
+            reporting.build_reporting_tables(hand_made, names)
+    with pytest.raises(ValueError, match="child_of and rows_where"):
+        reporting._check_registry(reporting.RelationSet("reporting", (
+            reporting.ReportingRelation("a", "", ("core.missions",)),
+            reporting.ReportingRelation("b", "", ("a",), child_of="a"))))
 
 
 def test_extras_candidats_keeps_the_best_n_per_mission(hand_made, monkeypatch):
