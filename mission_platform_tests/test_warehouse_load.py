@@ -19,7 +19,7 @@ from psycopg import sql
 from mission_platform.warehouse import publish, queries, writes
 from mission_platform.warehouse.ddl import ensure_schema, read_definitions
 from mission_platform.warehouse.resources import WarehouseResource
-from mission_platform.warehouse.tables import CORE_TABLES, key_columns
+from mission_platform.warehouse.tables import CORE_TABLES, key_columns, references
 from mission_platform.warehouse.tables import PUBLISHED as PUBLISHED_TABLES
 from mission_platform.warehouse.transform import CoreTables
 from mission_platform_tests.warehouse_examples import (
@@ -379,6 +379,22 @@ def test_data_checks_see_what_constraints_would_have_refused(warehouse, warehous
         assert sum(queries.orphan_references(conn).values()) == 2
         assert queries.duplicate_keys(conn, "logiciel_extra") == 2
         assert queries.duplicate_keys(conn, "missions") == 0
+
+
+def test_the_data_checks_count_only_what_no_validated_constraint_enforces(warehouse, warehouse_url, tariffs):
+    publish.publish_core_tables(warehouse, example_tables(tariffs), export_id=EXPORT_ID)
+    with psycopg.connect(warehouse_url) as conn:
+        assert all(queries.enforced(conn, t, key_columns(t)) for t in PUBLISHED_TABLES)
+        assert all(queries.enforced(conn, t, (c,), references=(target, (k,))) for t, c, target, k in references())
+        assert not queries.enforced(conn, "missions", ("hotel_id",), references=("extra", ("extra_id",)))
+        assert not queries.enforced(conn, "logiciel_extra", ("extra_id",))  # a part of the key is not the key
+        # A constraint added NOT VALID does not vouch for the rows already there: they are counted.
+        conn.execute("ALTER TABLE core.missions DROP CONSTRAINT missions_hotel_id_fkey")
+        conn.execute("UPDATE core.missions SET hotel_id = 'HOT-99' WHERE mission_id = 'MIS-1001'")
+        conn.execute("ALTER TABLE core.missions ADD CONSTRAINT missions_hotel_id_fkey FOREIGN KEY (hotel_id)"
+                     " REFERENCES core.hotel (hotel_id) NOT VALID")
+        assert not queries.enforced(conn, "missions", ("hotel_id",), references=("hotel", ("hotel_id",)))
+        assert queries.orphan_references(conn)["missions.hotel_id -> hotel.hotel_id"] == 1
 
 
 def test_row_count_drop():

@@ -1,7 +1,10 @@
 """What the asset checks, the forecast and the command line read from the warehouse.
 
-The data checks recompute keys and relations from the registry
-(``tables.py``) rather than trusting the constraints they double-check.
+The data checks take keys and relations from the registry (``tables.py``),
+not from the constraints they double-check: where a validated constraint on
+exactly those columns enforces one, PostgreSQL guarantees it holds and the
+answer is 0 without reading the table (0.6 s of the publish's checks at 1M
+missions); without one (dropped, NOT VALID, other columns) the rows are counted.
 """
 
 from __future__ import annotations
@@ -51,8 +54,36 @@ def last_two_publishes(conn: psycopg.Connection) -> tuple[dict[str, int] | None,
     return (counts[1] if len(counts) > 1 else None), (counts[0] if counts else None)
 
 
+# A validated constraint of ``kind`` on ``core.table``'s ``columns`` (and, for a foreign key, to ``target``'s
+# ``target_columns``), in that order.
+_ENFORCED = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_constraint c
+    WHERE c.conrelid = to_regclass(%(table)s) AND c.contype = %(kind)s AND c.convalidated
+      AND ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i) = %(columns)s
+      AND (%(target)s::text IS NULL OR (c.confrelid = to_regclass(%(target)s)
+           AND ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
+                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i)
+               = %(target_columns)s)))
+"""
+
+
+def enforced(conn: psycopg.Connection, table: str, columns: tuple[str, ...], *,
+             references: tuple[str, tuple[str, ...]] | None = None) -> bool:
+    """Whether a validated constraint makes ``core.table``'s ``columns`` a primary key, or, with ``references``
+    (target table, its columns), a foreign key to it."""
+    target, target_columns = references or (None, ())
+    return conn.execute(_ENFORCED, {
+        "table": f"{CORE}.{table}", "kind": "f" if references else "p", "columns": list(columns),
+        "target": f"{CORE}.{target}" if target else None, "target_columns": list(target_columns),
+    }).fetchone()[0]
+
+
 def duplicate_keys(conn: psycopg.Connection, table: str) -> int:
     """Rows of ``core.table`` beyond the first for each primary-key value (0 when the key holds)."""
+    if enforced(conn, table, key_columns(table)):
+        return 0
     keys = sql.SQL(", ").join(map(sql.Identifier, key_columns(table)))
     return conn.execute(sql.SQL(
         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {} GROUP BY {} HAVING count(*) > 1) d"
@@ -63,6 +94,9 @@ def orphan_references(conn: psycopg.Connection) -> dict[str, int]:
     """For each relation of the model, the rows whose reference finds no target (0 when it holds)."""
     out = {}
     for table, column, target, key in references():
+        if enforced(conn, table, (column,), references=(target, (key,))):
+            out[f"{table}.{column} -> {target}.{key}"] = 0
+            continue
         out[f"{table}.{column} -> {target}.{key}"] = conn.execute(sql.SQL(
             "SELECT count(*) FROM {} c WHERE c.{} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = c.{})"
         ).format(qualified(table), sql.Identifier(column), qualified(target), sql.Identifier(key),
