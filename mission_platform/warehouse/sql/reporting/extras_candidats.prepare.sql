@@ -15,7 +15,9 @@ WITH hotels AS (
 faites_hotel AS (
     SELECT extra_id, hotel_id, count(*) AS n
     FROM missions_passees
-    WHERE annulation IS NULL AND extra_id IS NOT NULL AND hotel_id IN (SELECT hotel_id FROM hotels)
+    -- missions_a_affecter rather than the CTE `hotels`: a CTE read twice is materialised, which keeps this
+    -- million-row count from running in parallel (0.45 s instead of 0.3 at 1M missions).
+    WHERE annulation IS NULL AND extra_id IS NOT NULL AND hotel_id IN (SELECT hotel_id FROM missions_a_affecter)
     GROUP BY extra_id, hotel_id
 )
 SELECT h.hotel_id,
