@@ -4,7 +4,8 @@ In one run, on a generated export (seed 4, 104 weeks, 9,600 missions a week, 2 %
 
 - graph (``--graph``, or when the warehouse has nothing published yet): the floor, pandas ``read_csv``
   of the raw missions file plus ``psql \\copy`` of that file into a bare table of text columns, then
-  the whole graph through ``mission-platform materialize`` in a subprocess: wall time, and per step
+  the whole graph through ``mission-platform materialize`` in a subprocess (each once autovacuum is idle
+  and after a CHECKPOINT, so that neither pays for what ran before it): wall time, and per step
   its time (from the run's events) and the peak memory of the process tree while it ran (psutil,
   sampled every 0.1 s);
 - the publish of that export again (``publish_core_tables`` on its anonymised frames, as the
@@ -70,6 +71,20 @@ def ensure_export(lake: Path) -> Path:
         write_export(LakeResource(url=str(lake)), build_export(EXPORT_DATE, **EXPORT))
         print(f"generated the export into {lake} in {time.perf_counter() - started:.0f} s")
     return missions_file(lake)
+
+
+def settle(url: str, timeout: float = 120.0) -> None:
+    """Let the server finish what the previous run left it (autovacuum of the tables it wrote, a checkpoint of
+    its WAL) before a measurement, so that neither the floor nor the graph pays for it."""
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.perf_counter() - started < timeout and conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'").fetchone()[0]:
+            time.sleep(1)
+        try:
+            conn.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            print("(no CHECKPOINT: the role may not run one)")
 
 
 def floor(csv: Path, url: str) -> dict[str, float]:
@@ -249,7 +264,9 @@ def main() -> None:
     if args.graph or not published:
         csv = ensure_export(lake)
         print(f"\n== Whole graph: {csv.stat().st_size / 1e6:.0f} MB of missions CSV ==")
+        settle(url)
         cut = floor(csv, url)
+        settle(url)
         wall, peak, steps = run_graph(lake, url, lake.parent)
         floor_total = sum(cut.values())
         print(f"floor: read_csv {cut['read_csv']:.1f} s + psql \\copy {cut['psql_copy']:.1f} s = {floor_total:.1f} s")
